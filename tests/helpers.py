@@ -1,0 +1,83 @@
+"""Helpers shared by the tests (constants, small factories, error decoding)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from interviewplatform.v1 import auth_service_pb2_grpc, system_service_pb2_grpc
+
+from server.domain.models import User
+from server.settings import Environment, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TEST_SECRET = "test-secret-key-that-is-at-least-32-bytes-long"
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def fast_settings(**overrides: object) -> Settings:
+    """Settings for tests: cheap argon2 (the parameters are settings, not code paths)."""
+    values: dict[str, object] = {
+        "environment": Environment.TEST,
+        "grpc_port": 0,
+        "secret_key": TEST_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_cost_kib": 8 * 1024,
+        "argon2_parallelism": 1,
+        "log_level": "WARNING",
+        "shutdown_grace_seconds": 2.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Stubs:
+    auth: auth_service_pb2_grpc.AuthServiceStub
+    system: system_service_pb2_grpc.SystemServiceStub
+
+
+UserFactory = Callable[..., Awaitable[User]]
+
+
+@dataclass
+class EnvoyProcess:
+    port: int
+    admin_port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def envoy_binary() -> str:
+    return shutil.which("envoy") or str(BIN / "envoy")
+
+
+def error_info(exc: grpc.aio.AioRpcError) -> tuple[str, dict[str, str]]:
+    """The google.rpc.ErrorInfo reason and metadata of a failed call."""
+    from google.rpc import error_details_pb2, status_pb2
+
+    for key, value in exc.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason, dict(info.metadata)
+    raise AssertionError(f"no ErrorInfo in {exc!r}")
