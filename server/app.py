@@ -9,10 +9,10 @@ import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import grpc
 import structlog
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from interviewplatform.v1 import (
     auth_service_pb2,
@@ -61,7 +61,7 @@ class Platform:
     db: Database
     server: aio.Server
     port: int
-    health: health.aio.HealthServicer = field(repr=False)
+    health: HealthServicer = field(repr=False)
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
@@ -109,7 +109,7 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     auth_service_pb2_grpc.add_AuthServiceServicer_to_server(AuthService(auth), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe)}), server)
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -142,4 +142,3 @@ async def serve(settings: Settings, database_url: str) -> None:
     log.info("stopped")
 
 
-__all__ = ["Platform", "grpc", "resolve_database", "serve", "start_platform"]

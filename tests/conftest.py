@@ -6,6 +6,11 @@ The in-process server runs on the session's event loop, so HTTP calls from tests
 
 from __future__ import annotations
 
+import os
+
+# grpc logs a line on every fork (subprocess) while its threads run; tests fork a lot.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import asyncio
 import subprocess
 import uuid

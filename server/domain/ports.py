@@ -26,8 +26,10 @@ class SessionRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: repositories bound to it, committed on clean exit."""
 
-    users: UserRepository
-    sessions: SessionRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
 
 
 class UowFactory(Protocol):

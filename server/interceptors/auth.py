@@ -37,7 +37,7 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-class AuthInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class AuthInterceptor(AsyncServerInterceptor):
     def __init__(self, tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS):
         self._tokens = tokens
         self._public = public_methods

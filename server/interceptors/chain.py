@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from grpc import aio
-
 from server.domain.ports import TokenService
 
 Handler = Callable[[Any, Any], Any]
@@ -16,7 +14,7 @@ def is_stream(result: object) -> bool:
     return hasattr(result, "__aiter__")
 
 
-def build_chain(tokens: TokenService) -> list[aio.ServerInterceptor]:
+def build_chain(tokens: TokenService) -> list[Any]:
     from server.interceptors.auth import AuthInterceptor
     from server.interceptors.errors import ErrorMappingInterceptor
     from server.interceptors.logging import RequestLoggingInterceptor

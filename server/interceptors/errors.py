@@ -28,7 +28,7 @@ async def abort_with(context: aio.ServicerContext[Any, Any], code: grpc.StatusCo
     raise AssertionError("unreachable")  # context.abort always raises
 
 
-class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class ErrorMappingInterceptor(AsyncServerInterceptor):
     async def intercept(self, method: Handler, request_or_iterator: Any,
                         context: aio.ServicerContext[Any, Any], method_name: str) -> Any:
         try:
@@ -36,7 +36,7 @@ class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
             if is_stream(result):
                 return self._stream(result, context, method_name)
             return await result
-        except Exception as exc:  # noqa: BLE001 - this is the one place that converts
+        except Exception as exc:
             await self._convert(exc, context, method_name)
 
     async def _stream(self, stream: AsyncIterator[Any], context: aio.ServicerContext[Any, Any],
@@ -44,7 +44,7 @@ class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         try:
             async for item in stream:
                 yield item
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             await self._convert(exc, context, method_name)
 
     @staticmethod

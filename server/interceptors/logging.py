@@ -27,7 +27,7 @@ def _request_id(context: aio.ServicerContext[Any, Any]) -> str:
     return uuid.uuid4().hex
 
 
-class RequestLoggingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class RequestLoggingInterceptor(AsyncServerInterceptor):
     async def intercept(self, method: Handler, request_or_iterator: Any,
                         context: aio.ServicerContext[Any, Any], method_name: str) -> Any:
         request_id_var.set(_request_id(context))

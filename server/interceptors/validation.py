@@ -33,7 +33,7 @@ def _field_path(violation: validate_pb2.Violation) -> str:
     return ".".join(parts)
 
 
-class ValidationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class ValidationInterceptor(AsyncServerInterceptor):
     def __init__(self) -> None:
         self._validator = protovalidate.Validator()
 

