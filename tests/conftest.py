@@ -11,10 +11,12 @@ import os
 # grpc logs a line on every fork (subprocess) while its threads run; tests fork a lot.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
-import asyncio
-import subprocess
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -24,7 +26,6 @@ from interviewplatform.v1 import auth_service_pb2_grpc, system_service_pb2_grpc
 
 from server.app import Platform, start_platform
 from server.domain.models import Role, User
-from server.envoy_config import EnvoyParams, render
 from server.security.passwords import Argon2PasswordHasher
 from server.settings import Settings
 from server.storage.embedded import EmbeddedPostgres, to_asyncpg_url
@@ -34,18 +35,36 @@ from tests.helpers import (
     EnvoyProcess,
     Stubs,
     UserFactory,
-    envoy_binary,
     fast_settings,
-    free_port,
+    start_envoy,
 )
 
 
+@contextmanager
+def private_dir(prefix: str) -> Iterator[Path]:
+    """A folder outside pytest's basetemp: PostgreSQL runs as another OS user when we are root,
+    and a concurrent pytest session resets the basetemp to mode 0700, which would lock it out."""
+    folder = Path(tempfile.mkdtemp(prefix=f"interview-platform-{prefix}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
-    pg.start()
-    yield pg
-    pg.stop()
+def embedded_pg() -> Iterator[EmbeddedPostgres]:
+    with private_dir("pg") as folder:
+        pg = EmbeddedPostgres(folder)
+        pg.start()
+        yield pg
+        pg.stop()
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A fresh DATA_DIR (secret key, embedded PostgreSQL) for one test."""
+    with private_dir("data") as folder:
+        yield folder
 
 
 @pytest.fixture(scope="session")
@@ -128,34 +147,8 @@ def make_user(platform: Platform, hasher: Argon2PasswordHasher) -> UserFactory:
 @pytest.fixture(scope="session")
 async def envoy(platform: Platform, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[EnvoyProcess]:
-    folder = tmp_path_factory.mktemp("envoy")
-    port, admin = free_port(), free_port()
-    config = folder / "envoy.yaml"
-    config.write_text(render(EnvoyParams(listen_port=port, admin_port=admin,
-                                         upstream_port=platform.port,
-                                         cors_origins=("http://app.test",),
-                                         listen_address="127.0.0.1")))
-    log = (folder / "envoy.log").open("wb")
-    proc = subprocess.Popen([envoy_binary(), "-c", str(config), "--log-level", "warn",
-                             "--base-id", str(port)], stdout=log, stderr=log)
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                assert proc.poll() is None, (folder / "envoy.log").read_text()
-                try:
-                    r = await client.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                    if r.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("envoy did not become ready")
-        yield EnvoyProcess(port=port, admin_port=admin, process=proc)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    async with start_envoy(platform.port, tmp_path_factory.mktemp("envoy")) as proc:
+        yield proc
 
 
 @pytest.fixture

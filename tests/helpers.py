@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import httpx
 from interviewplatform.v1 import auth_service_pb2_grpc, system_service_pb2_grpc
 
 from server.domain.models import User
+from server.envoy_config import EnvoyParams, render
 from server.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +85,37 @@ def error_info(exc: grpc.aio.AioRpcError) -> tuple[str, dict[str, str]]:
                 if detail.Unpack(info):
                     return info.reason, dict(info.metadata)
     raise AssertionError(f"no ErrorInfo in {exc!r}")
+
+
+@asynccontextmanager
+async def start_envoy(upstream_port: int, folder: Path) -> AsyncIterator[EnvoyProcess]:
+    """A real Envoy in front of a server on upstream_port, ready once the upstream answers."""
+    port, admin = free_port(), free_port()
+    config = folder / "envoy.yaml"
+    config.write_text(render(EnvoyParams(listen_port=port, admin_port=admin,
+                                         upstream_port=upstream_port,
+                                         cors_origins=("http://app.test",),
+                                         listen_address="127.0.0.1")))
+    log = (folder / "envoy.log").open("wb")
+    proc = subprocess.Popen([envoy_binary(), "-c", str(config), "--log-level", "warn",
+                             "--base-id", str(port)], stdout=log, stderr=log)
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                assert proc.poll() is None, (folder / "envoy.log").read_text()
+                try:
+                    r = await client.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    # JSON means the server answered (200, or 503 from a degraded server);
+                    # Envoy's own "no healthy upstream" 503 is plain text.
+                    if r.headers.get("content-type", "").startswith("application/json"):
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("envoy did not become ready")
+        yield EnvoyProcess(port=port, admin_port=admin, process=proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

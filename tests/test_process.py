@@ -90,8 +90,8 @@ def _postgres_running(pgdata: Path) -> bool:
     return any(str(pgdata) in line and "postgres" in line for line in out.splitlines())
 
 
-async def test_dev_bootstrap_restart_keeps_data_secret_and_admin(tmp_path: Path) -> None:
-    data = tmp_path / "var"
+async def test_dev_bootstrap_restart_keeps_data_secret_and_admin(data_dir: Path) -> None:
+    data = data_dir / "var"
     port = free_port()
     # First start, development, no bootstrap settings: an admin with a random password,
     # printed once; a secret key generated under DATA_DIR.
@@ -113,8 +113,8 @@ async def test_dev_bootstrap_restart_keeps_data_secret_and_admin(tmp_path: Path)
         assert again.user.id == first.user.id
 
 
-async def test_bootstrap_admin_from_settings_is_idempotent(tmp_path: Path) -> None:
-    data, port = tmp_path / "var", free_port()
+async def test_bootstrap_admin_from_settings_is_idempotent(data_dir: Path) -> None:
+    data, port = data_dir / "var", free_port()
     creds = {"BOOTSTRAP_ADMIN_EMAIL": "Root@Example.com",
              "BOOTSTRAP_ADMIN_PASSWORD": "a long bootstrap password"}
     async with running_server(_env(data, port, **creds)) as (_, stderr):
@@ -187,10 +187,10 @@ async def test_graceful_shutdown_finishes_in_flight_calls(
         await platform.stop(grace=0)
 
 
-def test_migrate_command(tmp_path: Path) -> None:
-    result = subprocess.run([*CLI, "migrate"], env=_env(tmp_path, 0), capture_output=True,
+def test_migrate_command(data_dir: Path) -> None:
+    result = subprocess.run([*CLI, "migrate"], env=_env(data_dir, 0), capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "database at revision 0001_identity" in result.stdout
-    assert not _postgres_running(tmp_path / "postgres")
+    assert not _postgres_running(data_dir / "postgres")
 

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
+from datetime import timedelta
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 from grpc import aio
+from grpc_health.v1 import health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from interviewplatform.v1 import auth_service_pb2 as pb
 from interviewplatform.v1 import auth_service_pb2_grpc
 
-from tests.helpers import DEFAULT_PASSWORD, EnvoyProcess, UserFactory, error_info
+from server.api.system_service import SystemService
+from server.app import Platform
+from server.interceptors.chain import build_chain
+from server.security.tokens import JwtTokenService
+from tests.helpers import (
+    BIN,
+    DEFAULT_PASSWORD,
+    TEST_SECRET,
+    EnvoyProcess,
+    UserFactory,
+    error_info,
+    start_envoy,
+)
+
+TOKENS = JwtTokenService(secret=TEST_SECRET.encode(), issuer="interview-platform",
+                         audience="interview-platform-api", access_ttl=timedelta(minutes=5))
 
 # --- REST -----------------------------------------------------------------------------------
 
@@ -196,3 +216,66 @@ async def test_native_grpc_through_envoy(envoy: EnvoyProcess, make_user: UserFac
             await stub.Login(pb.LoginRequest(email="bad", password="x"))
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error_info(err.value)[0] == "VALIDATION_FAILED"
+
+
+# --- health when degraded, reflection ----------------------------------------------------------
+
+
+async def test_health_is_503_with_the_report_when_a_required_component_is_down(
+        tmp_path: Path) -> None:
+    from interviewplatform.v1 import system_service_pb2 as spb
+    from interviewplatform.v1 import system_service_pb2_grpc
+
+    async def database_down() -> str:
+        raise ConnectionRefusedError("connection refused")
+
+    async def optional_ok() -> str:
+        return "local"
+
+    server = aio.server(interceptors=build_chain(TOKENS))
+    system_service_pb2_grpc.add_SystemServiceServicer_to_server(
+        SystemService("test", {"database": (True, database_down), "ai": (False, optional_ok)}),
+        server)
+    health_servicer = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            with pytest.raises(aio.AioRpcError) as err:
+                await system_service_pb2_grpc.SystemServiceStub(channel).GetHealth(
+                    spb.GetHealthRequest())
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert error_info(err.value)[0] == "DEGRADED"
+        async with start_envoy(port, tmp_path) as proxy, httpx.AsyncClient() as client:
+            r = await client.get(f"{proxy.base_url}/health")
+        assert r.status_code == 503
+        body = r.json()
+        assert _reason(body) == "DEGRADED"
+        report = next(d for d in body["details"] if d["@type"].endswith("GetHealthResponse"))
+        states = {c["name"]: c["state"] for c in report["components"]}
+        assert states == {"database": "COMPONENT_STATE_DOWN", "ai": "COMPONENT_STATE_OK"}
+        assert "refused" not in r.text  # the probe's error stays in the log
+    finally:
+        await server.stop(0)
+
+
+async def _grpcurl(*args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN / "grpcurl"), "-plaintext", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_reflection_lists_services_direct_and_through_envoy(
+        platform: Platform, envoy: EnvoyProcess) -> None:
+    expected = {"interviewplatform.v1.AuthService", "interviewplatform.v1.SystemService",
+                "grpc.health.v1.Health"}
+    for target in (f"127.0.0.1:{platform.port}", f"127.0.0.1:{envoy.port}"):
+        listed = set((await _grpcurl(target, "list")).split())
+        assert expected <= listed, target
+    described = await _grpcurl(f"127.0.0.1:{envoy.port}", "describe",
+                               "interviewplatform.v1.AuthService")
+    assert "rpc Login" in described and "rpc GetMe" in described
