@@ -26,7 +26,8 @@ async def bootstrap_admin(settings: Settings, uow_factory: Callable[[], SqlUnitO
     when none exists, and the password is printed once."""
     email = settings.bootstrap_admin_email
     if email:
-        if settings.bootstrap_admin_password is None:
+        if (settings.bootstrap_admin_password is None
+                or not settings.bootstrap_admin_password.get_secret_value()):
             raise SystemExit("BOOTSTRAP_ADMIN_PASSWORD must be set with BOOTSTRAP_ADMIN_EMAIL")
         password = settings.bootstrap_admin_password.get_secret_value()
         async with uow_factory() as uow:

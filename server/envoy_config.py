@@ -58,5 +58,5 @@ def render(params: EnvoyParams) -> str:
 # name and reads the descriptor set from a mounted volume.
 PRODUCTION = EnvoyParams(upstream_host="server", upstream_port=50051,
                          descriptor_path="/etc/envoy/interviewplatform.binpb",
-                         cors_origins=("https://app.example.com",), admin_address="0.0.0.0")
+                         cors_origins=("https://app.example.com",), admin_address="127.0.0.1")
 PRODUCTION_FILE = ROOT / "envoy" / "envoy.production.yaml"
