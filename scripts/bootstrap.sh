@@ -26,7 +26,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# Re-install when pyproject changes or a top-level package appears (editable installs map
+# packages at install time).
+stamp="$VENV/.installed-$( (cat pyproject.toml; ls -d server/*/ generated/*/ clients/python/*/ 2>/dev/null) | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "installing Python packages"
   "$VENV/bin/pip" install -q --upgrade pip
