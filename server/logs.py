@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 
+import orjson
 import structlog
 
 
 def configure_logging(level: str, fmt: str) -> None:
     numeric = logging.getLevelNamesMapping().get(level, logging.INFO)
+    # orjson renders an access-log line in a fraction of the time of the json module.
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(serializer=orjson.dumps) if fmt == "json"
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
@@ -21,7 +24,8 @@ def configure_logging(level: str, fmt: str) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=(structlog.BytesLoggerFactory(sys.stderr.buffer) if fmt == "json"
+                        else structlog.PrintLoggerFactory(sys.stderr)),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=numeric, stream=sys.stderr,

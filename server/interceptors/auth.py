@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from grpc import aio
-from grpc_interceptor import AsyncServerInterceptor
 
 from server.context import principal_var
 from server.domain.errors import Unauthenticated
 from server.domain.ports import TokenService
-from server.interceptors.chain import Handler
 
 PUBLIC_METHODS: frozenset[str] = frozenset({
     "/interviewplatform.v1.AuthService/Login",
@@ -37,17 +35,15 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-class AuthInterceptor(AsyncServerInterceptor):
+class Authenticator:
     def __init__(self, tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS):
         self._tokens = tokens
         self._public = public_methods
 
-    async def intercept(self, method: Handler, request_or_iterator: Any,
-                        context: aio.ServicerContext[Any, Any], method_name: str) -> Any:
-        if method_name not in self._public:
-            token = bearer_token(context)
-            if not token:
-                raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
-            principal_var.set(self._tokens.verify_access(token))
-        result = method(request_or_iterator, context)
-        return result if hasattr(result, "__aiter__") else await result
+    def authenticate(self, method_name: str, context: aio.ServicerContext[Any, Any]) -> None:
+        if method_name in self._public:
+            return
+        token = bearer_token(context)
+        if not token:
+            raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
+        principal_var.set(self._tokens.verify_access(token))

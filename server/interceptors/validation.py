@@ -9,11 +9,8 @@ from typing import Any
 import protovalidate
 from buf.validate import validate_pb2
 from google.protobuf.message import Message
-from grpc import aio
-from grpc_interceptor import AsyncServerInterceptor
 
 from server.api.errors import FieldViolation, ValidationFailed
-from server.interceptors.chain import Handler
 
 
 def _violation(violation: Any) -> validate_pb2.Violation:
@@ -33,7 +30,7 @@ def _field_path(violation: validate_pb2.Violation) -> str:
     return ".".join(parts)
 
 
-class ValidationInterceptor(AsyncServerInterceptor):
+class RequestValidator:
     def __init__(self) -> None:
         self._validator = protovalidate.Validator()
 
@@ -47,14 +44,14 @@ class ValidationInterceptor(AsyncServerInterceptor):
                 for v in found
             ])
 
-    async def intercept(self, method: Handler, request_or_iterator: Any,
-                        context: aio.ServicerContext[Any, Any], method_name: str) -> Any:
+    def apply(self, request_or_iterator: Any) -> Any:
+        """Check a unary request now, or each message of a request stream as it arrives."""
         if isinstance(request_or_iterator, Message):
             self.check(request_or_iterator)
-        elif hasattr(request_or_iterator, "__aiter__"):
-            request_or_iterator = self._checked(request_or_iterator)
-        result = method(request_or_iterator, context)
-        return result if hasattr(result, "__aiter__") else await result
+            return request_or_iterator
+        if hasattr(request_or_iterator, "__aiter__"):
+            return self._checked(request_or_iterator)
+        return request_or_iterator
 
     async def _checked(self, requests: AsyncIterator[Message]) -> AsyncIterator[Message]:
         async for message in requests:

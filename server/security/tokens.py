@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,10 @@ from server.domain.models import Principal, Role, User
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp", "jti"]
 LEEWAY_SECONDS = 10
+# Verified tokens, so that a token used for many calls is checked by pyjwt once: the same bytes
+# always verify the same way, and expiry is still checked on every hit. Revocation is not a
+# property of the bytes and is checked elsewhere.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class JwtTokenService:
@@ -23,6 +28,7 @@ class JwtTokenService:
         self._issuer = issuer
         self._audience = audience
         self._access_ttl = access_ttl
+        self._verified: dict[str, Principal] = {}
 
     def issue_access(self, user: User, now: datetime) -> tuple[str, datetime]:
         expires = now + self._access_ttl
@@ -41,6 +47,19 @@ class JwtTokenService:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
 
     def verify_access(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at.timestamp() + LEEWAY_SECONDS <= time.time():
+                del self._verified[token]
+                raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED")
+            return cached
+        principal = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # oldest first
+        self._verified[token] = principal
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,

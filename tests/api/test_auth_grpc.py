@@ -14,6 +14,7 @@ from interviewplatform.v1 import auth_service_pb2 as pb
 from interviewplatform.v1 import user_pb2
 
 from server.app import Platform
+from server.domain.errors import Unauthenticated
 from server.domain.models import Role
 from server.security.tokens import JwtTokenService
 from tests.helpers import DEFAULT_PASSWORD, TEST_SECRET, Stubs, UserFactory, error_info
@@ -181,3 +182,24 @@ async def test_health(stubs: Stubs, platform: Platform) -> None:
     database = {c.name: c for c in health.components}["database"]
     assert database.state == spb.COMPONENT_STATE_OK
     assert database.provider.startswith("postgresql ")
+
+
+def test_verified_token_cache_still_checks_expiry_and_is_bounded(monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    from server.security import tokens as tokens_module
+
+    service = JwtTokenService(secret=TEST_SECRET.encode(), issuer="interview-platform",
+                              audience="interview-platform-api", access_ttl=timedelta(minutes=5))
+    now = int(time.time())
+    token = _forge(_claims(iat=now, exp=now + 60))
+    assert service.verify_access(token) == service.verify_access(token)
+    # Time passes beyond expiry + leeway: the cached entry must not be accepted.
+    monkeypatch.setattr(tokens_module.time, "time", lambda: now + 60 + 11)
+    with pytest.raises(Unauthenticated) as err:
+        service.verify_access(token)
+    assert err.value.reason == "TOKEN_EXPIRED"
+    monkeypatch.undo()
+    monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 3)
+    for _ in range(5):
+        service.verify_access(_forge(_claims()))
+    assert len(service._verified) == 3

@@ -151,3 +151,15 @@ async def test_errors_in_server_streams_are_mapped(probe_channel: aio.Channel, m
     assert received == ["first"]
     assert err.value.code() == code
     assert error_info(err.value)[0] == reason
+
+
+async def test_unknown_method_is_unimplemented_and_handlers_are_wrapped_once(
+        probe_channel: aio.Channel) -> None:
+    for _ in range(2):
+        with pytest.raises(aio.AioRpcError) as err:
+            await _call(probe_channel, "NoSuchMethod")(wrappers_pb2.StringValue(), metadata=AUTH)
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    # Repeated calls reuse the same wrapped handler and still see their own principal.
+    for _ in range(3):
+        reply = await _call(probe_channel, "WhoAmI")(wrappers_pb2.StringValue(), metadata=AUTH)
+        assert reply.value == "probe@example.com"
