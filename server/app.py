@@ -15,18 +15,33 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from interviewplatform.v1 import (
+    audit_service_pb2,
+    audit_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
+    company_service_pb2,
+    company_service_pb2_grpc,
+    department_service_pb2,
+    department_service_pb2_grpc,
     system_service_pb2,
     system_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
 )
 
+from server import context
 from server.api.auth_service import AuthService
+from server.api.company_service import CompanyService, DepartmentService
 from server.api.system_service import SystemService
+from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
-from server.domain.auth import AuthUseCases
+from server.domain.audit_log import AuditLogUseCases
+from server.domain.auth import AuthUseCases, ThrottlePolicy
+from server.domain.directory import DirectoryUseCases
+from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
 from server.security.passwords import Argon2PasswordHasher
+from server.security.session_guard import SessionGuard
 from server.security.tokens import JwtTokenService
 from server.settings import Settings
 from server.storage.db import Database
@@ -35,9 +50,11 @@ from server.storage.repositories import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
 
-SERVICE_NAMES = (
-    auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
-    system_service_pb2.DESCRIPTOR.services_by_name["SystemService"].full_name,
+SERVICE_NAMES = tuple(
+    service.full_name
+    for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
+                   department_service_pb2, user_service_pb2, audit_service_pb2)
+    for service in module.DESCRIPTOR.services_by_name.values()
 )
 
 
@@ -96,17 +113,38 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
         return SqlUnitOfWork(db.sessions)
 
     await bootstrap_admin(settings, uow, hasher)
-    auth = AuthUseCases(uow=uow, hasher=hasher, tokens=tokens, clock=SystemClock(),
-                        refresh_ttl=timedelta(days=settings.refresh_token_expire_days))
+    clock = SystemClock()
+    throttle = ThrottlePolicy(
+        account_failures=settings.login_max_failures,
+        address_failures=settings.login_max_failures_per_address,
+        base_lockout=timedelta(seconds=settings.login_lockout_seconds),
+        max_lockout=timedelta(seconds=settings.login_lockout_max_seconds),
+        window=timedelta(seconds=settings.login_failure_window_seconds))
+    auth = AuthUseCases(uow=uow, hasher=hasher, tokens=tokens, clock=clock,
+                        refresh_ttl=timedelta(days=settings.refresh_token_expire_days),
+                        throttle=throttle)
+    directory = DirectoryUseCases(uow)
+    users = UserUseCases(uow=uow, hasher=hasher, clock=clock)
+    context.TRUSTED_PROXIES.clear()
+    context.TRUSTED_PROXIES.update(p.strip() for p in settings.trusted_proxies.split(",")
+                                   if p.strip())
 
     async def database_probe() -> str:
         return f"postgresql {await db.ping()}"
 
     server = aio.server(
-        interceptors=build_chain(tokens),
+        interceptors=build_chain(
+            tokens, sessions=SessionGuard(db.sessions, ttl=settings.session_check_seconds)),
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     auth_service_pb2_grpc.add_AuthServiceServicer_to_server(AuthService(auth), server)
+    company_service_pb2_grpc.add_CompanyServiceServicer_to_server(
+        CompanyService(directory), server)
+    department_service_pb2_grpc.add_DepartmentServiceServicer_to_server(
+        DepartmentService(directory), server)
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(UserService(users), server)
+    audit_service_pb2_grpc.add_AuditServiceServicer_to_server(
+        AuditService(AuditLogUseCases(uow)), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe)}), server)
     health_servicer = HealthServicer()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from contextvars import ContextVar
+from typing import Any
 
-from server.domain.models import Principal
+from server.domain.models import Caller, Principal
 
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+# The call's metadata and peer, read lazily (only sign-in and audited calls need the address).
+call_var: ContextVar[tuple[Any, str] | None] = ContextVar("call", default=None)
+
+TRUSTED_PROXIES: set[str] = {"127.0.0.1", "::1"}
 
 
 def current_principal() -> Principal:
@@ -18,3 +24,37 @@ def current_principal() -> Principal:
 
         raise Unauthenticated("authentication required")
     return principal
+
+
+def _peer_ip(peer: str) -> str:
+    # "ipv4:127.0.0.1:5432", "ipv6:[::1]:5432", "unix:/path"
+    kind, _, rest = peer.partition(":")
+    if kind == "ipv4":
+        return rest.rsplit(":", 1)[0]
+    if kind == "ipv6":
+        return rest.rsplit(":", 1)[0].strip("[]")
+    return peer
+
+
+def client_address() -> str:
+    """The client's IP: the peer, or, when the peer is a trusted proxy (Envoy), the address that
+    proxy appended last to x-forwarded-for (Envoy runs with use_remote_address)."""
+    call = call_var.get()
+    if call is None:
+        return ""
+    metadata, peer = call
+    ip = _peer_ip(peer)
+    if ip in TRUSTED_PROXIES:
+        for key, value in metadata:
+            if key == "x-forwarded-for" and isinstance(value, str):
+                candidate = value.split(",")[-1].strip()
+                try:
+                    return str(ipaddress.ip_address(candidate))
+                except ValueError:
+                    break
+    return ip
+
+
+def caller() -> Caller:
+    return Caller(principal=principal_var.get(), request_id=request_id_var.get(),
+                  client_address=client_address())

@@ -11,7 +11,9 @@ from string import Template
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "envoy" / "envoy.tmpl.yaml"
 DESCRIPTOR = ROOT / "generated" / "interviewplatform.binpb"
-SERVICES = ("interviewplatform.v1.AuthService", "interviewplatform.v1.SystemService")
+SERVICES = tuple(f"interviewplatform.v1.{name}" for name in (
+    "AuthService", "SystemService", "CompanyService", "DepartmentService", "UserService",
+    "AuditService"))
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     argon2_memory_cost_kib: int = Field(65536, ge=8 * 1024, le=4 * 1024 * 1024)
     argon2_parallelism: int = Field(4, ge=1, le=16)
 
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_max_failures_per_address: int = Field(20, ge=1, le=10_000)
+    login_lockout_seconds: float = Field(60.0, gt=0, le=86_400)
+    login_lockout_max_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
+    login_failure_window_seconds: float = Field(900.0, gt=0, le=86_400)
+    session_check_seconds: float = Field(2.0, ge=0, le=300)
+    trusted_proxies: str = "127.0.0.1,::1"
+
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
-from interviewplatform.v1 import auth_service_pb2, system_service_pb2
+from interviewplatform.v1 import (
+    audit_service_pb2,
+    auth_service_pb2,
+    company_service_pb2,
+    department_service_pb2,
+    system_service_pb2,
+    user_service_pb2,
+)
 
 from server.app import SERVICE_NAMES
 from server.envoy_config import SERVICES, EnvoyParams, render
@@ -18,7 +25,9 @@ from server.interceptors.auth import PUBLIC_METHODS
 from tests.helpers import envoy_binary
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = (auth_service_pb2.DESCRIPTOR, system_service_pb2.DESCRIPTOR)
+FILES = tuple(m.DESCRIPTOR for m in (auth_service_pb2, system_service_pb2, company_service_pb2,
+                                     department_service_pb2, user_service_pb2,
+                                     audit_service_pb2))
 
 
 def buf_binary() -> str:

@@ -22,6 +22,7 @@ from interviewplatform.v1 import auth_service_pb2_grpc
 
 from server.app import start_platform
 from server.settings import ConfigurationError, Environment, Settings
+from server.storage.db import head_revision
 from tests.helpers import fast_settings, free_port
 
 CLI = [sys.executable, "-m", "server"]
@@ -191,6 +192,6 @@ def test_migrate_command(data_dir: Path) -> None:
     result = subprocess.run([*CLI, "migrate"], env=_env(data_dir, 0), capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert "database at revision 0001_identity" in result.stdout
+    assert f"database at revision {head_revision()}" in result.stdout
     assert not _postgres_running(data_dir / "postgres")
 

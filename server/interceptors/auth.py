@@ -9,12 +9,13 @@ from grpc import aio
 
 from server.context import principal_var
 from server.domain.errors import Unauthenticated
-from server.domain.ports import TokenService
+from server.domain.ports import SessionChecker, TokenService
 
 PUBLIC_METHODS: frozenset[str] = frozenset({
     "/interviewplatform.v1.AuthService/Login",
     "/interviewplatform.v1.AuthService/Refresh",
     "/interviewplatform.v1.AuthService/Logout",
+    "/interviewplatform.v1.AuthService/ResetPassword",
     "/interviewplatform.v1.SystemService/GetHealth",
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/Watch",
@@ -36,14 +37,20 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS):
+    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS,
+                 sessions: SessionChecker | None = None):
         self._tokens = tokens
         self._public = public_methods
+        self._sessions = sessions
 
-    def authenticate(self, method_name: str, context: aio.ServicerContext[Any, Any]) -> None:
+    async def authenticate(self, method_name: str,
+                           context: aio.ServicerContext[Any, Any]) -> None:
         if method_name in self._public:
             return
         token = bearer_token(context)
         if not token:
             raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
-        principal_var.set(self._tokens.verify_access(token))
+        principal = self._tokens.verify_access(token)
+        if self._sessions is not None:
+            await self._sessions.check(principal)
+        principal_var.set(principal)

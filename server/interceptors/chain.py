@@ -16,8 +16,8 @@ import grpc
 from grpc import aio
 from grpc_interceptor import AsyncServerInterceptor
 
-from server.context import principal_var, request_id_var
-from server.domain.ports import TokenService
+from server.context import call_var, principal_var, request_id_var
+from server.domain.ports import SessionChecker, TokenService
 from server.interceptors.auth import PUBLIC_METHODS, Authenticator
 from server.interceptors.errors import convert
 from server.interceptors.logging import log_call, request_id
@@ -55,9 +55,10 @@ class PlatformInterceptor(AsyncServerInterceptor):
         started = time.perf_counter()
         request_id_var.set(request_id(context))
         principal_var.set(None)
+        call_var.set((context.invocation_metadata() or (), context.peer()))
         streaming = False
         try:
-            self._auth.authenticate(method_name, context)
+            await self._auth.authenticate(method_name, context)
             result = method(self._validator.apply(request_or_iterator), context)
             if hasattr(result, "__aiter__"):
                 streaming = True
@@ -81,6 +82,7 @@ class PlatformInterceptor(AsyncServerInterceptor):
             log_call(context, method_name, started)
 
 
-def build_chain(tokens: TokenService,
-                public_methods: frozenset[str] = PUBLIC_METHODS) -> list[Any]:
-    return [PlatformInterceptor(Authenticator(tokens, public_methods), RequestValidator())]
+def build_chain(tokens: TokenService, public_methods: frozenset[str] = PUBLIC_METHODS,
+                sessions: SessionChecker | None = None) -> list[Any]:
+    return [PlatformInterceptor(Authenticator(tokens, public_methods, sessions),
+                                RequestValidator())]

@@ -30,7 +30,8 @@ class JwtTokenService:
         self._access_ttl = access_ttl
         self._verified: dict[str, Principal] = {}
 
-    def issue_access(self, user: User, now: datetime) -> tuple[str, datetime]:
+    def issue_access(self, user: User, now: datetime,
+                     session_id: uuid.UUID | None = None) -> tuple[str, datetime]:
         expires = now + self._access_ttl
         claims: dict[str, object] = {
             "iss": self._issuer,
@@ -43,6 +44,7 @@ class JwtTokenService:
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": uuid.uuid4().hex,
+            "sid": str(session_id) if session_id else None,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
 
@@ -86,6 +88,7 @@ class JwtTokenService:
                 department_id=_opt_uuid(claims.get("department_id")),
                 token_id=str(claims["jti"]),
                 expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+                session_id=_opt_uuid(claims.get("sid")),
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise Unauthenticated("access token is invalid", reason="TOKEN_INVALID") from exc

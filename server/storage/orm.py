@@ -7,11 +7,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -19,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -33,7 +36,9 @@ def _uuid_pk() -> Mapped[uuid.UUID]:
 
 
 class AuditColumns:
-    """The seed's audit columns, on every business table."""
+    """The seed's audit columns, on every business table, and the row version behind etags."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                  server_default=func.now())
@@ -50,7 +55,10 @@ STATUS_CHECK = "status IN ('Active', 'Inactive')"
 
 class CompanyRow(AuditColumns, Base):
     __tablename__ = "companies"
-    __table_args__ = (CheckConstraint(STATUS_CHECK, name="companies_status_check"),)
+    __table_args__ = (
+        CheckConstraint(STATUS_CHECK, name="companies_status_check"),
+        Index("companies_created_idx", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -66,6 +74,7 @@ class DepartmentRow(AuditColumns, Base):
         CheckConstraint(STATUS_CHECK, name="departments_status_check"),
         UniqueConstraint("company_id", "id", name="departments_company_id_id_key"),
         Index("departments_company_name_key", "company_id", text("lower(name)"), unique=True),
+        Index("departments_company_created_idx", "company_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -91,7 +100,9 @@ class UserRow(AuditColumns, Base):
                              ["departments.company_id", "departments.id"],
                              name="users_department_in_company_fkey", ondelete="RESTRICT"),
         Index("users_email_lower_key", text("lower(email)"), unique=True),
-        Index("users_company_id_idx", "company_id", "id"),
+        Index("users_created_idx", "created_at", "id"),
+        Index("users_company_created_idx", "company_id", "created_at", "id"),
+        Index("users_department_created_idx", "department_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -104,6 +115,11 @@ class UserRow(AuditColumns, Base):
     department_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="Active")
+
+
+# Email prefix search (lower(email) LIKE 'abc%') needs the pattern operator class.
+Index("users_email_prefix_idx", func.lower(UserRow.email).label("lower_email"),
+      postgresql_ops={"lower_email": "text_pattern_ops"})
 
 
 class RefreshTokenRow(Base):
@@ -120,3 +136,69 @@ class RefreshTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttemptRow(Base):
+    """Failed sign-ins per account (email) and per client address, shared by all replicas."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        CheckConstraint("scope IN ('account', 'address')", name="login_attempts_scope_check"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKeyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    resource_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+
+
+class PasswordResetTokenRow(Base):
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEventRow(Base):
+    """Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("audit_events_time_idx", "occurred_at", "id"),
+        Index("audit_events_company_time_idx", "company_id", "occurred_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                  server_default=func.now())
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    company_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    resource: Mapped[str] = mapped_column(String(200), nullable=False)
+    changes: Mapped[list[dict[str, str]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    client_address: Mapped[str | None] = mapped_column(String(64))

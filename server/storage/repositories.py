@@ -1,4 +1,4 @@
-"""Repositories over one AsyncSession, and the unit of work that commits them together."""
+"""Users and refresh sessions, and the unit of work that commits all repositories together."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ import uuid
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.models import EntityStatus, RefreshSession, Role, User
+from server.domain.models import EntityStatus, Principal, RefreshSession, Role, User
+from server.domain.paging import Cursor, uuid_key
+from server.storage import scope
+from server.storage.audit_repo import SqlAuditRepository
+from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
 from server.storage.orm import RefreshTokenRow, UserRow
+from server.storage.security_repo import (
+    SqlIdempotencyRepository,
+    SqlLoginAttemptRepository,
+    SqlResetTokenRepository,
+)
+from server.storage.sql import like_prefix, plain_values
 
 
 def _user(row: UserRow) -> User:
@@ -18,7 +28,8 @@ def _user(row: UserRow) -> User:
         id=row.id, email=row.email, full_name=row.full_name, role=Role(row.role),
         company_id=row.company_id, department_id=row.department_id,
         status=EntityStatus(row.status), password_hash=row.password_hash,
-        created_at=row.created_at, updated_at=row.updated_at,
+        created_at=row.created_at, updated_at=row.updated_at, phone=row.phone,
+        version=row.version,
     )
 
 
@@ -42,18 +53,64 @@ class SqlUserRepository:
         row = await self._s.get(UserRow, user_id)
         return _user(row) if row else None
 
+    async def get(self, scope_of: Principal, user_id: uuid.UUID, *,
+                  for_update: bool = False) -> User | None:
+        query = select(UserRow).where(UserRow.id == user_id, scope.users(scope_of))
+        if for_update:
+            query = query.with_for_update()
+        row = await self._s.scalar(query)
+        return _user(row) if row else None
+
+    async def email_taken(self, email: str, *, except_id: uuid.UUID | None = None) -> bool:
+        query = select(UserRow.id).where(func.lower(UserRow.email) == email.strip().lower())
+        if except_id is not None:
+            query = query.where(UserRow.id != except_id)
+        return await self._s.scalar(query.limit(1)) is not None
+
     async def create(self, *, email: str, full_name: str, role: Role, password_hash: str,
                      company_id: uuid.UUID | None = None,
-                     department_id: uuid.UUID | None = None,
+                     department_id: uuid.UUID | None = None, phone: str | None = None,
                      created_by: uuid.UUID | None = None) -> User:
-        row = UserRow(email=email.strip(), full_name=full_name, role=role.value,
+        row = UserRow(email=email.strip(), full_name=full_name or "", role=role.value,
                       password_hash=password_hash, company_id=company_id,
-                      department_id=department_id, created_by=created_by,
-                      updated_by=created_by)
+                      department_id=department_id, phone=phone or None,
+                      created_by=created_by, updated_by=created_by)
         self._s.add(row)
         await self._s.flush()
         await self._s.refresh(row)
         return _user(row)
+
+    async def update(self, user_id: uuid.UUID, values: dict[str, object],
+                     actor_id: uuid.UUID | None) -> User:
+        columns = plain_values(values)
+        if "full_name" in columns and columns["full_name"] is None:
+            columns["full_name"] = ""
+        if "email" in columns and isinstance(columns["email"], str):
+            columns["email"] = columns["email"].strip()
+        row = (await self._s.execute(
+            update(UserRow).where(UserRow.id == user_id)
+            .values(**columns, version=UserRow.version + 1, updated_at=func.now(),
+                    updated_by=actor_id)
+            .returning(UserRow))).scalar_one()
+        return _user(row)
+
+    async def list(self, scope_of: Principal, *, company_id: uuid.UUID | None,
+                   department_id: uuid.UUID | None, status: EntityStatus | None,
+                   email_prefix: str | None, after: Cursor | None, limit: int) -> list[User]:
+        query = select(UserRow).where(scope.users(scope_of))
+        if company_id is not None:
+            query = query.where(UserRow.company_id == company_id)
+        if department_id is not None:
+            query = query.where(UserRow.department_id == department_id)
+        if status is not None:
+            query = query.where(UserRow.status == status.value)
+        if email_prefix:
+            query = query.where(func.lower(UserRow.email).like(like_prefix(email_prefix)))
+        key = uuid_key(after)
+        if key is not None:
+            query = query.where(tuple_(UserRow.created_at, UserRow.id) > key)
+        query = query.order_by(UserRow.created_at, UserRow.id).limit(limit)
+        return [_user(r) for r in (await self._s.scalars(query)).all()]
 
     async def exists_with_role(self, role: Role) -> bool:
         found = await self._s.scalar(select(UserRow.id).where(UserRow.role == role.value).limit(1))
@@ -92,22 +149,52 @@ class SqlSessionRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def revoke_user(self, user_id: uuid.UUID, at: datetime, *,
+                          except_family: uuid.UUID | None = None) -> int:
+        query = update(RefreshTokenRow).where(RefreshTokenRow.user_id == user_id,
+                                              RefreshTokenRow.revoked_at.is_(None))
+        if except_family is not None:
+            query = query.where(RefreshTokenRow.family_id != except_family)
+        result = await self._s.execute(query.values(revoked_at=at))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def revoke_company(self, company_id: uuid.UUID, at: datetime) -> int:
+        members = select(UserRow.id).where(UserRow.company_id == company_id)
+        result = await self._s.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.user_id.in_(members), RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at))
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 class SqlUnitOfWork:
     """One transaction per use-case call: commit on clean exit, roll back on any error."""
 
     users: SqlUserRepository
     sessions: SqlSessionRepository
+    companies: SqlCompanyRepository
+    departments: SqlDepartmentRepository
+    audit: SqlAuditRepository
+    attempts: SqlLoginAttemptRepository
+    idempotency: SqlIdempotencyRepository
+    resets: SqlResetTokenRepository
 
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = factory
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._session = self._factory()
-        await self._session.begin()
-        self.users = SqlUserRepository(self._session)
-        self.sessions = SqlSessionRepository(self._session)
+        s = self._factory()
+        self._session = s
+        await s.begin()
+        self.users = SqlUserRepository(s)
+        self.sessions = SqlSessionRepository(s)
+        self.companies = SqlCompanyRepository(s)
+        self.departments = SqlDepartmentRepository(s)
+        self.audit = SqlAuditRepository(s)
+        self.attempts = SqlLoginAttemptRepository(s)
+        self.idempotency = SqlIdempotencyRepository(s)
+        self.resets = SqlResetTokenRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -29,7 +29,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from interviewplatform.v1 import user_pb2 as interviewplatform_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'interviewplatform/v1/auth_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"O\n\x0cLoginRequest\x12\x1d\n\x05\x65mail\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x18\xfe\x01`\x01\x12 \n\x08password\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x01\"\xc9\x01\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12<\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x04 \x01(\t\x12=\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"j\n\rLoginResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x1f.interviewplatform.v1.TokenPair\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.interviewplatform.v1.User\"7\n\x0eRefreshRequest\x12%\n\rrefresh_token\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x10\x18\x80\x02\"B\n\x0fRefreshResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x1f.interviewplatform.v1.TokenPair\"6\n\rLogoutRequest\x12%\n\rrefresh_token\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x10\x18\x80\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"\xb5\x01\n\rGetMeResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12(\n\x04role\x18\x03 \x01(\x0e\x32\x1a.interviewplatform.v1.Role\x12\x12\n\ncompany_id\x18\x04 \x01(\t\x12\x15\n\rdepartment_id\x18\x05 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xc7\x03\n\x0b\x41uthService\x12k\n\x05Login\x12\".interviewplatform.v1.LoginRequest\x1a#.interviewplatform.v1.LoginResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12s\n\x07Refresh\x12$.interviewplatform.v1.RefreshRequest\x1a%.interviewplatform.v1.RefreshResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12#.interviewplatform.v1.LogoutRequest\x1a$.interviewplatform.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12\".interviewplatform.v1.GetMeRequest\x1a#.interviewplatform.v1.GetMeResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/auth/meb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'interviewplatform/v1/auth_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"O\n\x0cLoginRequest\x12\x1d\n\x05\x65mail\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x18\xfe\x01`\x01\x12 \n\x08password\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x01\"\xc9\x01\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12<\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x04 \x01(\t\x12=\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"j\n\rLoginResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x1f.interviewplatform.v1.TokenPair\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.interviewplatform.v1.User\"7\n\x0eRefreshRequest\x12%\n\rrefresh_token\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x10\x18\x80\x02\"B\n\x0fRefreshResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x1f.interviewplatform.v1.TokenPair\"6\n\rLogoutRequest\x12%\n\rrefresh_token\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x10\x18\x80\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"\xb5\x01\n\rGetMeResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12(\n\x04role\x18\x03 \x01(\x0e\x32\x1a.interviewplatform.v1.Role\x12\x12\n\ncompany_id\x18\x04 \x01(\t\x12\x15\n\rdepartment_id\x18\x05 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x15\x43hangePasswordRequest\x12(\n\x10\x63urrent_password\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x01\x12$\n\x0cnew_password\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x0c\x18\x80\x01\"\x18\n\x16\x43hangePasswordResponse\"a\n\x14ResetPasswordRequest\x12#\n\x0breset_token\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x10\x18\x80\x02\x12$\n\x0cnew_password\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x0c\x18\x80\x01\"\x17\n\x15ResetPasswordResponse2\xe9\x05\n\x0b\x41uthService\x12k\n\x05Login\x12\".interviewplatform.v1.LoginRequest\x1a#.interviewplatform.v1.LoginResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12s\n\x07Refresh\x12$.interviewplatform.v1.RefreshRequest\x1a%.interviewplatform.v1.RefreshResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12#.interviewplatform.v1.LogoutRequest\x1a$.interviewplatform.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12\".interviewplatform.v1.GetMeRequest\x1a#.interviewplatform.v1.GetMeResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/auth/me\x12\x90\x01\n\x0e\x43hangePassword\x12+.interviewplatform.v1.ChangePasswordRequest\x1a,.interviewplatform.v1.ChangePasswordResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/auth/password:change:\x01*\x12\x8c\x01\n\rResetPassword\x12*.interviewplatform.v1.ResetPasswordRequest\x1a+.interviewplatform.v1.ResetPasswordResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/v1/auth/password:reset:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,6 +44,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REFRESHREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\001\002\272H\007r\005\020\020\030\200\002'
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._loaded_options = None
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\001\002\272H\007r\005\020\020\030\200\002'
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['current_password']._loaded_options = None
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['current_password']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\200\001'
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._loaded_options = None
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._serialized_options = b'\342A\001\002\272H\007r\005\020\014\030\200\001'
+  _globals['_RESETPASSWORDREQUEST'].fields_by_name['reset_token']._loaded_options = None
+  _globals['_RESETPASSWORDREQUEST'].fields_by_name['reset_token']._serialized_options = b'\342A\001\002\272H\007r\005\020\020\030\200\002'
+  _globals['_RESETPASSWORDREQUEST'].fields_by_name['new_password']._loaded_options = None
+  _globals['_RESETPASSWORDREQUEST'].fields_by_name['new_password']._serialized_options = b'\342A\001\002\272H\007r\005\020\014\030\200\001'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Login']._serialized_options = b'\202\323\344\223\002\023\"\016/v1/auth/login:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Refresh']._loaded_options = None
@@ -52,6 +60,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['Logout']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/auth/logout:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['GetMe']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['GetMe']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/auth/me'
+  _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\202\323\344\223\002\035\"\030/v1/auth/password:change:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['ResetPassword']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['ResetPassword']._serialized_options = b'\202\323\344\223\002\034\"\027/v1/auth/password:reset:\001*'
   _globals['_LOGINREQUEST']._serialized_start=223
   _globals['_LOGINREQUEST']._serialized_end=302
   _globals['_TOKENPAIR']._serialized_start=305
@@ -70,6 +82,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMEREQUEST']._serialized_end=829
   _globals['_GETMERESPONSE']._serialized_start=832
   _globals['_GETMERESPONSE']._serialized_end=1013
-  _globals['_AUTHSERVICE']._serialized_start=1016
-  _globals['_AUTHSERVICE']._serialized_end=1471
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1015
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1118
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=1120
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=1144
+  _globals['_RESETPASSWORDREQUEST']._serialized_start=1146
+  _globals['_RESETPASSWORDREQUEST']._serialized_end=1243
+  _globals['_RESETPASSWORDRESPONSE']._serialized_start=1245
+  _globals['_RESETPASSWORDRESPONSE']._serialized_end=1268
+  _globals['_AUTHSERVICE']._serialized_start=1271
+  _globals['_AUTHSERVICE']._serialized_end=2016
 # @@protoc_insertion_point(module_scope)

@@ -55,6 +55,16 @@ class AuthServiceStub:
                 request_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.GetMeRequest.SerializeToString,
                 response_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.GetMeResponse.FromString,
                 _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/interviewplatform.v1.AuthService/ChangePassword',
+                request_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
+        self.ResetPassword = channel.unary_unary(
+                '/interviewplatform.v1.AuthService/ResetPassword',
+                request_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.SerializeToString,
+                response_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -89,6 +99,20 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangePassword(self, request, context):
+        """Changes the caller's password; every other session of the caller ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetPassword(self, request, context):
+        """Sets a new password with a one-time reset token; every session of that user ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +135,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetMe,
                     request_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.GetMeRequest.FromString,
                     response_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.GetMeResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordResponse.SerializeToString,
+            ),
+            'ResetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetPassword,
+                    request_deserializer=interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.FromString,
+                    response_serializer=interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +256,60 @@ class AuthService:
             '/interviewplatform.v1.AuthService/GetMe',
             interviewplatform_dot_v1_dot_auth__service__pb2.GetMeRequest.SerializeToString,
             interviewplatform_dot_v1_dot_auth__service__pb2.GetMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interviewplatform.v1.AuthService/ChangePassword',
+            interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordRequest.SerializeToString,
+            interviewplatform_dot_v1_dot_auth__service__pb2.ChangePasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interviewplatform.v1.AuthService/ResetPassword',
+            interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.SerializeToString,
+            interviewplatform_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,

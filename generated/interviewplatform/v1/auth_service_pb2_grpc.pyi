@@ -41,6 +41,10 @@ class AuthServiceStub:
     """Revokes the session that a refresh token belongs to."""
     GetMe: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.GetMeRequest, _auth_service_pb2.GetMeResponse]
     """Returns the identity carried by the caller's access token."""
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.ChangePasswordRequest, _auth_service_pb2.ChangePasswordResponse]
+    """Changes the caller's password; every other session of the caller ends."""
+    ResetPassword: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.ResetPasswordRequest, _auth_service_pb2.ResetPasswordResponse]
+    """Sets a new password with a one-time reset token; every session of that user ends."""
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -55,6 +59,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Revokes the session that a refresh token belongs to."""
     GetMe: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.GetMeRequest, _auth_service_pb2.GetMeResponse]  # type: ignore[assignment]
     """Returns the identity carried by the caller's access token."""
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ChangePasswordRequest, _auth_service_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Changes the caller's password; every other session of the caller ends."""
+    ResetPassword: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ResetPasswordRequest, _auth_service_pb2.ResetPasswordResponse]  # type: ignore[assignment]
+    """Sets a new password with a one-time reset token; every session of that user ends."""
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService signs users in and out and tells a caller who it is."""
@@ -90,5 +98,21 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_service_pb2.GetMeResponse, _abc.Awaitable[_auth_service_pb2.GetMeResponse]]:
         """Returns the identity carried by the caller's access token."""
+
+    @_abc_1.abstractmethod
+    def ChangePassword(
+        self,
+        request: _auth_service_pb2.ChangePasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_service_pb2.ChangePasswordResponse]]:
+        """Changes the caller's password; every other session of the caller ends."""
+
+    @_abc_1.abstractmethod
+    def ResetPassword(
+        self,
+        request: _auth_service_pb2.ResetPasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.ResetPasswordResponse, _abc.Awaitable[_auth_service_pb2.ResetPasswordResponse]]:
+        """Sets a new password with a one-time reset token; every session of that user ends."""
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

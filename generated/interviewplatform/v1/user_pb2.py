@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1finterviewplatform/v1/user.proto\x12\x14interviewplatform.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x02\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12(\n\x04role\x18\x04 \x01(\x0e\x32\x1a.interviewplatform.v1.Role\x12\x12\n\ncompany_id\x18\x05 \x01(\t\x12\x15\n\rdepartment_id\x18\x06 \x01(\t\x12\x38\n\x06status\x18\x07 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03*d\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_SUPER_ADMIN\x10\x01\x12\x16\n\x12ROLE_COMPANY_ADMIN\x10\x02\x12\x18\n\x14ROLE_DEPARTMENT_USER\x10\x03*c\n\x0c\x45ntityStatus\x12\x1d\n\x19\x45NTITY_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45NTITY_STATUS_ACTIVE\x10\x01\x12\x1a\n\x16\x45NTITY_STATUS_INACTIVE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1finterviewplatform/v1/user.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x05\x65mail\x18\x02 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01\x12\x1b\n\tfull_name\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x32\n\x04role\x18\x04 \x01(\x0e\x32\x1a.interviewplatform.v1.RoleB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12\x1f\n\ncompany_id\x18\x05 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12\"\n\rdepartment_id\x18\x06 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12\x38\n\x06status\x18\x07 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x16\n\x05phone\x18\n \x01(\tB\x07\xbaH\x04r\x02\x18 \x12\x15\n\x04\x65tag\x18\x0b \x01(\tB\x07\xbaH\x04r\x02\x18@*d\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_SUPER_ADMIN\x10\x01\x12\x16\n\x12ROLE_COMPANY_ADMIN\x10\x02\x12\x18\n\x14ROLE_DEPARTMENT_USER\x10\x03*c\n\x0c\x45ntityStatus\x12\x1d\n\x19\x45NTITY_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45NTITY_STATUS_ACTIVE\x10\x01\x12\x1a\n\x16\x45NTITY_STATUS_INACTIVE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,16 +36,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_USER'].fields_by_name['id']._loaded_options = None
   _globals['_USER'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['email']._loaded_options = None
+  _globals['_USER'].fields_by_name['email']._serialized_options = b'\272H\nr\005\030\376\001`\001\330\001\001'
+  _globals['_USER'].fields_by_name['full_name']._loaded_options = None
+  _globals['_USER'].fields_by_name['full_name']._serialized_options = b'\272H\005r\003\030\377\001'
+  _globals['_USER'].fields_by_name['role']._loaded_options = None
+  _globals['_USER'].fields_by_name['role']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_USER'].fields_by_name['company_id']._loaded_options = None
+  _globals['_USER'].fields_by_name['company_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
+  _globals['_USER'].fields_by_name['department_id']._loaded_options = None
+  _globals['_USER'].fields_by_name['department_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
   _globals['_USER'].fields_by_name['status']._loaded_options = None
   _globals['_USER'].fields_by_name['status']._serialized_options = b'\342A\001\003'
   _globals['_USER'].fields_by_name['create_time']._loaded_options = None
   _globals['_USER'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_USER'].fields_by_name['update_time']._loaded_options = None
   _globals['_USER'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
-  _globals['_ROLE']._serialized_start=437
-  _globals['_ROLE']._serialized_end=537
-  _globals['_ENTITYSTATUS']._serialized_start=539
-  _globals['_ENTITYSTATUS']._serialized_end=638
-  _globals['_USER']._serialized_start=124
-  _globals['_USER']._serialized_end=435
+  _globals['_USER'].fields_by_name['phone']._loaded_options = None
+  _globals['_USER'].fields_by_name['phone']._serialized_options = b'\272H\004r\002\030 '
+  _globals['_USER'].fields_by_name['etag']._loaded_options = None
+  _globals['_USER'].fields_by_name['etag']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_ROLE']._serialized_start=574
+  _globals['_ROLE']._serialized_end=674
+  _globals['_ENTITYSTATUS']._serialized_start=676
+  _globals['_ENTITYSTATUS']._serialized_end=775
+  _globals['_USER']._serialized_start=153
+  _globals['_USER']._serialized_end=572
 # @@protoc_insertion_point(module_scope)

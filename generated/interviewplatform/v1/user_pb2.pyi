@@ -85,6 +85,8 @@ class User(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned identifier (UUID)."""
     email: _builtins.str
@@ -99,6 +101,10 @@ class User(_message.Message):
     """Department the user belongs to; set only for department users."""
     status: Global___EntityStatus.ValueType
     """Whether the user may sign in."""
+    phone: _builtins.str
+    """Contact phone number."""
+    etag: _builtins.str
+    """Version tag for guarded updates."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the user was created."""
@@ -119,10 +125,12 @@ class User(_message.Message):
         status: Global___EntityStatus.ValueType = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        phone: _builtins.str = ...,
+        etag: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "email", b"email", "full_name", b"full_name", "id", b"id", "role", b"role", "status", b"status", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "email", b"email", "etag", b"etag", "full_name", b"full_name", "id", b"id", "phone", b"phone", "role", b"role", "status", b"status", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

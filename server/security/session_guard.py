@@ -1,0 +1,72 @@
+"""Live-session check behind every authenticated call.
+
+An access token stays cryptographically valid until it expires, so on its own it would outlive
+a deactivated user or company, a logout or a password change. This checker asks PostgreSQL,
+at most once per `ttl` per (user, session), whether the user and its company are still active
+and the token's session (refresh-token family) is not revoked. Every replica asks the shared
+database, so a deactivation takes effect everywhere within `ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import and_, exists, false, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain.errors import Unauthenticated
+from server.domain.models import EntityStatus, Principal
+from server.storage.orm import CompanyRow, RefreshTokenRow, UserRow
+
+MAX_ENTRIES = 50_000
+
+
+class SessionGuard:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        # (user, session) -> (checked at, failure reason or "" when live)
+        self._cache: dict[tuple[uuid.UUID, uuid.UUID | None], tuple[float, str]] = {}
+
+    async def check(self, principal: Principal) -> None:
+        key = (principal.user_id, principal.session_id)
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is None or now - cached[0] >= self._ttl:
+            reason = await self._query(principal)
+            if len(self._cache) >= MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (now, reason)
+        else:
+            reason = cached[1]
+        if reason:
+            raise Unauthenticated("the session is no longer valid", reason=reason)
+
+    async def _query(self, p: Principal) -> str:
+        live_session = (
+            exists().where(RefreshTokenRow.family_id == p.session_id,
+                           RefreshTokenRow.revoked_at.is_(None))
+            if p.session_id is not None else false()
+        )
+        query = (
+            select(UserRow.status, CompanyRow.status, live_session)
+            .select_from(UserRow)
+            .outerjoin(CompanyRow, and_(CompanyRow.id == UserRow.company_id))
+            .where(UserRow.id == p.user_id)
+        )
+        async with self._sessions() as s:
+            row = (await s.execute(query)).first()
+        if row is None:
+            return "USER_NOT_FOUND"
+        user_status, company_status, live = row
+        if user_status != EntityStatus.ACTIVE.value:
+            return "USER_INACTIVE"
+        if company_status is not None and company_status != EntityStatus.ACTIVE.value:
+            return "COMPANY_INACTIVE"
+        if not live:
+            return "SESSION_REVOKED"
+        return ""
+
+
+

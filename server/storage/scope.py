@@ -1,0 +1,47 @@
+"""Tenant scoping, applied inside every query: what a principal can see at all.
+
+super_admin: everything. company_admin: its company. department_user: its company (the
+company row), its own department, and the users of that department. Rows outside the scope are
+simply not returned, so the caller cannot tell them from rows that do not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, true
+
+from server.domain.models import Principal, Role
+from server.storage.orm import AuditEventRow, CompanyRow, DepartmentRow, UserRow
+
+
+def companies(p: Principal) -> ColumnElement[bool]:
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    return CompanyRow.id == p.company_id if p.company_id else false()
+
+
+def departments(p: Principal) -> ColumnElement[bool]:
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return DepartmentRow.company_id == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return DepartmentRow.id == p.department_id
+    return false()
+
+
+def users(p: Principal) -> ColumnElement[bool]:
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return UserRow.company_id == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return UserRow.department_id == p.department_id
+    return false()
+
+
+def audit_events(p: Principal) -> ColumnElement[bool]:
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return AuditEventRow.company_id == p.company_id
+    return false()
