@@ -30,6 +30,7 @@ from server.security.passwords import Argon2PasswordHasher
 from server.settings import Settings
 from server.storage.embedded import EmbeddedPostgres, to_asyncpg_url
 from server.storage.repositories import SqlUnitOfWork
+from tests.factories import Api, Tenant, make_tenant
 from tests.helpers import (
     DEFAULT_PASSWORD,
     EnvoyProcess,
@@ -118,6 +119,24 @@ async def channel(platform: Platform) -> AsyncIterator[aio.Channel]:
 def stubs(channel: aio.Channel) -> Stubs:
     return Stubs(auth=auth_service_pb2_grpc.AuthServiceStub(channel),
                  system=system_service_pb2_grpc.SystemServiceStub(channel))
+
+
+@pytest.fixture(scope="session")
+def api(channel: aio.Channel) -> Api:
+    return Api(channel)
+
+
+@pytest.fixture(scope="session")
+async def root_token(api: Api, make_user: UserFactory) -> str:
+    """A super admin's access token."""
+    admin = await make_user(role=Role.SUPER_ADMIN)
+    return await api.token(admin.email)
+
+
+@pytest.fixture
+async def tenant(api: Api, root_token: str) -> Tenant:
+    """A fresh company (two departments, an admin, a user per department)."""
+    return await make_tenant(api, root_token)
 
 
 @pytest.fixture(scope="session")

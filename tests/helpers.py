@@ -44,6 +44,11 @@ def fast_settings(**overrides: object) -> Settings:
         "argon2_parallelism": 1,
         "log_level": "WARNING",
         "shutdown_grace_seconds": 2.0,
+        # Every test client is 127.0.0.1: per-address throttling is tested with
+        # x-forwarded-for addresses instead of locking out the whole suite.
+        "login_max_failures_per_address": 10_000,
+        "login_lockout_seconds": 2.0,
+        "session_check_seconds": 0.5,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
