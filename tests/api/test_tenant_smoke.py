@@ -8,7 +8,6 @@ from grpc import aio
 from interviewplatform.v1 import company_service_pb2, user_service_pb2
 
 from tests.factories import Api, Tenant, auth
-from tests.helpers import error_info
 
 
 async def test_tenant_users_see_their_own_company_only(api: Api, tenant: Tenant,
