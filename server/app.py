@@ -125,9 +125,7 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
                         throttle=throttle)
     directory = DirectoryUseCases(uow)
     users = UserUseCases(uow=uow, hasher=hasher, clock=clock)
-    context.TRUSTED_PROXIES.clear()
-    context.TRUSTED_PROXIES.update(p.strip() for p in settings.trusted_proxies.split(",")
-                                   if p.strip())
+    context.set_trusted_proxies(settings.trusted_proxies)
 
     async def database_probe() -> str:
         return f"postgresql {await db.ping()}"

@@ -13,7 +13,23 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 # The call's metadata and peer, read lazily (only sign-in and audited calls need the address).
 call_var: ContextVar[tuple[Any, str] | None] = ContextVar("call", default=None)
 
-TRUSTED_PROXIES: set[str] = {"127.0.0.1", "::1"}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+TRUSTED_PROXIES: list[Network] = [ipaddress.ip_network("127.0.0.1/32"),
+                                  ipaddress.ip_network("::1/128")]
+
+
+def set_trusted_proxies(spec: str) -> None:
+    """Comma-separated addresses or networks (CIDR) whose x-forwarded-for is believed."""
+    TRUSTED_PROXIES[:] = [ipaddress.ip_network(p.strip(), strict=False)
+                          for p in spec.split(",") if p.strip()]
+
+
+def _trusted(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in TRUSTED_PROXIES)
 
 
 def current_principal() -> Principal:
@@ -44,7 +60,7 @@ def client_address() -> str:
         return ""
     metadata, peer = call
     ip = _peer_ip(peer)
-    if ip in TRUSTED_PROXIES:
+    if _trusted(ip):
         for key, value in metadata:
             if key == "x-forwarded-for" and isinstance(value, str):
                 candidate = value.split(",")[-1].strip()

@@ -55,7 +55,17 @@ class Settings(BaseSettings):
     login_lockout_max_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
     login_failure_window_seconds: float = Field(900.0, gt=0, le=86_400)
     session_check_seconds: float = Field(2.0, ge=0, le=300)
-    trusted_proxies: str = "127.0.0.1,::1"
+    trusted_proxies: str = "127.0.0.1/32,::1/128"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        return value
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
