@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
+from server.domain.errors import InvalidArgument
 from server.domain.models import Role
+from server.domain.password_policy import check_password
 from server.security.passwords import Argon2PasswordHasher
 from server.settings import Settings
 from server.storage.repositories import SqlUnitOfWork
@@ -30,6 +32,10 @@ async def bootstrap_admin(settings: Settings, uow_factory: Callable[[], SqlUnitO
                 or not settings.bootstrap_admin_password.get_secret_value()):
             raise SystemExit("BOOTSTRAP_ADMIN_PASSWORD must be set with BOOTSTRAP_ADMIN_EMAIL")
         password = settings.bootstrap_admin_password.get_secret_value()
+        try:
+            check_password(password, email=email)
+        except InvalidArgument as exc:
+            raise SystemExit(f"BOOTSTRAP_ADMIN_PASSWORD is not acceptable: {exc.message}") from exc
         async with uow_factory() as uow:
             if await uow.users.get_by_email(email) is not None:
                 return

@@ -162,14 +162,14 @@ async def test_graceful_shutdown_finishes_in_flight_calls(
     # Deliberately slow password hashing makes a Login take long enough to be in flight.
     slow = fast_settings(data_dir=tmp_path, argon2_time_cost=12,
                          argon2_memory_cost_kib=64 * 1024, bootstrap_admin_email="slow@example.com",
-                         bootstrap_admin_password="slow password 123")
+                         bootstrap_admin_password="tortoise pace 12345")
     platform = await start_platform(slow, await new_database())
     try:
         async with aio.insecure_channel(f"127.0.0.1:{platform.port}") as ch:
             stub = auth_service_pb2_grpc.AuthServiceStub(ch)
             started = time.monotonic()
             in_flight = asyncio.ensure_future(stub.Login(
-                pb.LoginRequest(email="slow@example.com", password="slow password 123"),
+                pb.LoginRequest(email="slow@example.com", password="tortoise pace 12345"),
                 timeout=30))
             await asyncio.sleep(0.05)
             assert not in_flight.done()
@@ -195,3 +195,13 @@ def test_migrate_command(data_dir: Path) -> None:
     assert f"database at revision {head_revision()}" in result.stdout
     assert not _postgres_running(data_dir / "postgres")
 
+
+
+def test_bootstrap_refuses_a_weak_password(data_dir: Path) -> None:
+    env = _env(data_dir, free_port(), BOOTSTRAP_ADMIN_EMAIL="root@example.com",
+               BOOTSTRAP_ADMIN_PASSWORD="password12345")
+    result = subprocess.run([*CLI, "serve"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode != 0
+    assert "BOOTSTRAP_ADMIN_PASSWORD is not acceptable" in result.stderr
+    assert not _postgres_running(data_dir / "postgres")
