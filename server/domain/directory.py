@@ -15,6 +15,11 @@ COMPANY_FIELDS = frozenset({"name", "email", "phone", "address"})
 DEPARTMENT_FIELDS = frozenset({"name", "description"})
 
 
+def require_name(name: str) -> None:
+    if not name.strip():
+        raise InvalidArgument("name is required", reason="NAME_REQUIRED")
+
+
 class DirectoryUseCases:
     def __init__(self, uow: UowFactory) -> None:
         self._uow = uow
@@ -26,6 +31,7 @@ class DirectoryUseCases:
                              request_id: UUID | None, fingerprint: bytes) -> Company:
         p = access.require_principal(caller)
         access.require_super_admin(p)
+        require_name(name)
 
         async def create(uow: UnitOfWork) -> Company:
             company = await uow.companies.create(name=name.strip(), email=email, phone=phone,
@@ -66,8 +72,8 @@ class DirectoryUseCases:
                              values: dict[str, object], etag: str) -> Company:
         p = access.require_principal(caller)
         check_mask(values, COMPANY_FIELDS)
-        if "name" in values and not str(values["name"] or "").strip():
-            raise InvalidArgument("name must not be empty", reason="INVALID_NAME")
+        if "name" in values:
+            require_name(str(values["name"] or ""))
         async with self._uow() as uow:
             before = await uow.companies.get(p, company_id, for_update=True)
             if before is None:
@@ -107,6 +113,7 @@ class DirectoryUseCases:
                                 description: str | None, request_id: UUID | None,
                                 fingerprint: bytes) -> Department:
         p = access.require_principal(caller)
+        require_name(name)
 
         async def create(uow: UnitOfWork) -> Department:
             company = await uow.companies.get(p, company_id)
@@ -159,8 +166,8 @@ class DirectoryUseCases:
                                 values: dict[str, object], etag: str) -> Department:
         p = access.require_principal(caller)
         check_mask(values, DEPARTMENT_FIELDS)
-        if "name" in values and not str(values["name"] or "").strip():
-            raise InvalidArgument("name must not be empty", reason="INVALID_NAME")
+        if "name" in values:
+            require_name(str(values["name"] or ""))
         async with self._uow() as uow:
             before = await uow.departments.get(p, company_id, department_id, for_update=True)
             if before is None:

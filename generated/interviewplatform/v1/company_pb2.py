@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from interviewplatform.v1 import user_pb2 as interviewplatform_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"interviewplatform/v1/company.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"\xc9\x02\n\x07\x43ompany\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x04name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xff\x01\x12\x1c\n\x05\x65mail\x18\x03 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01\x12\x16\n\x05phone\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18 \x12\x19\n\x07\x61\x64\x64ress\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xe8\x07\x12\x38\n\x06status\x18\x06 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x07 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb4\x02\n\nDepartment\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncompany_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1c\n\x04name\x18\x03 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xff\x01\x12\x1d\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xa0\x1f\x12\x38\n\x06status\x18\x05 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x06 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x35\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"interviewplatform/v1/company.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"\xca\x02\n\x07\x43ompany\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1d\n\x04name\x18\x02 \x01(\tB\x0f\xe2\x41\x01\x02\xbaH\x08r\x03\x18\xff\x01\xd8\x01\x01\x12\x1c\n\x05\x65mail\x18\x03 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01\x12\x16\n\x05phone\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18 \x12\x19\n\x07\x61\x64\x64ress\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xe8\x07\x12\x38\n\x06status\x18\x06 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x07 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb5\x02\n\nDepartment\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncompany_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1d\n\x04name\x18\x03 \x01(\tB\x0f\xe2\x41\x01\x02\xbaH\x08r\x03\x18\xff\x01\xd8\x01\x01\x12\x1d\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xa0\x1f\x12\x38\n\x06status\x18\x05 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x06 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x35\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,7 +38,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPANY'].fields_by_name['id']._loaded_options = None
   _globals['_COMPANY'].fields_by_name['id']._serialized_options = b'\342A\001\003'
   _globals['_COMPANY'].fields_by_name['name']._loaded_options = None
-  _globals['_COMPANY'].fields_by_name['name']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\377\001'
+  _globals['_COMPANY'].fields_by_name['name']._serialized_options = b'\342A\001\002\272H\010r\003\030\377\001\330\001\001'
   _globals['_COMPANY'].fields_by_name['email']._loaded_options = None
   _globals['_COMPANY'].fields_by_name['email']._serialized_options = b'\272H\nr\005\030\376\001`\001\330\001\001'
   _globals['_COMPANY'].fields_by_name['phone']._loaded_options = None
@@ -58,7 +58,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPARTMENT'].fields_by_name['company_id']._loaded_options = None
   _globals['_DEPARTMENT'].fields_by_name['company_id']._serialized_options = b'\342A\001\005'
   _globals['_DEPARTMENT'].fields_by_name['name']._loaded_options = None
-  _globals['_DEPARTMENT'].fields_by_name['name']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\377\001'
+  _globals['_DEPARTMENT'].fields_by_name['name']._serialized_options = b'\342A\001\002\272H\010r\003\030\377\001\330\001\001'
   _globals['_DEPARTMENT'].fields_by_name['description']._loaded_options = None
   _globals['_DEPARTMENT'].fields_by_name['description']._serialized_options = b'\272H\005r\003\030\240\037'
   _globals['_DEPARTMENT'].fields_by_name['status']._loaded_options = None
@@ -70,7 +70,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPARTMENT'].fields_by_name['update_time']._loaded_options = None
   _globals['_DEPARTMENT'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
   _globals['_COMPANY']._serialized_start=189
-  _globals['_COMPANY']._serialized_end=518
-  _globals['_DEPARTMENT']._serialized_start=521
-  _globals['_DEPARTMENT']._serialized_end=829
+  _globals['_COMPANY']._serialized_end=519
+  _globals['_DEPARTMENT']._serialized_start=522
+  _globals['_DEPARTMENT']._serialized_end=831
 # @@protoc_insertion_point(module_scope)

@@ -36,7 +36,7 @@ class Company(_message.Message):
     id: _builtins.str
     """Server-assigned identifier (UUID)."""
     name: _builtins.str
-    """Display name."""
+    """Display name; required on create (may be left empty in an update that does not mask it)."""
     email: _builtins.str
     """Contact email address."""
     phone: _builtins.str
@@ -95,7 +95,7 @@ class Department(_message.Message):
     company_id: _builtins.str
     """Company the department belongs to."""
     name: _builtins.str
-    """Name, unique within the company without regard to case."""
+    """Name, unique within the company without regard to case; required on create."""
     description: _builtins.str
     """Free-text description."""
     status: _user_pb2.EntityStatus.ValueType
