@@ -15,9 +15,11 @@ COMPANY_FIELDS = frozenset({"name", "email", "phone", "address"})
 DEPARTMENT_FIELDS = frozenset({"name", "description"})
 
 
-def require_name(name: str) -> None:
+def require_name(name: str) -> str:
+    """The name without surrounding spaces; it must not be empty."""
     if not name.strip():
         raise InvalidArgument("name is required", reason="NAME_REQUIRED")
+    return name.strip()
 
 
 class DirectoryUseCases:
@@ -73,7 +75,7 @@ class DirectoryUseCases:
         p = access.require_principal(caller)
         check_mask(values, COMPANY_FIELDS)
         if "name" in values:
-            require_name(str(values["name"] or ""))
+            values["name"] = require_name(str(values["name"] or ""))
         async with self._uow() as uow:
             before = await uow.companies.get(p, company_id, for_update=True)
             if before is None:
@@ -167,7 +169,7 @@ class DirectoryUseCases:
         p = access.require_principal(caller)
         check_mask(values, DEPARTMENT_FIELDS)
         if "name" in values:
-            require_name(str(values["name"] or ""))
+            values["name"] = require_name(str(values["name"] or ""))
         async with self._uow() as uow:
             before = await uow.departments.get(p, company_id, department_id, for_update=True)
             if before is None:

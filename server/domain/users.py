@@ -162,7 +162,8 @@ class UserUseCases:
                 if await uow.users.email_taken(email, except_id=user_id):
                     raise AlreadyExists("a user with this email exists", reason="EMAIL_TAKEN")
             after = await uow.users.update(user_id, values, p.user_id)
-            if "role" in values and after.role is not before.role:
+            if after.role is not before.role or after.department_id != before.department_id:
+                # Access tokens carry role and department: end the sessions that hold the old.
                 await uow.sessions.revoke_user(user_id, after.updated_at)
             await uow.audit.append(record(caller, "user.update", f"users/{user_id}",
                                           after.company_id,

@@ -7,11 +7,17 @@ import uuid
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.domain.errors import AlreadyExists
 from server.domain.models import Company, Department, EntityStatus, Principal
 from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
 from server.storage.orm import CompanyRow, DepartmentRow
-from server.storage.sql import like_prefix, plain_values
+from server.storage.sql import like_prefix, plain_values, unique_violations
+
+
+def _name_taken() -> dict[str, AlreadyExists]:
+    return {"departments_company_name_key": AlreadyExists(
+        "a department with this name exists in the company", reason="DEPARTMENT_NAME_TAKEN")}
 
 
 def _company(row: CompanyRow) -> Company:
@@ -84,7 +90,8 @@ class SqlDepartmentRepository:
         row = DepartmentRow(company_id=company_id, name=name, description=description or None,
                             created_by=actor_id, updated_by=actor_id)
         self._s.add(row)
-        await self._s.flush()
+        with unique_violations(_name_taken()):
+            await self._s.flush()
         await self._s.refresh(row)
         return _department(row)
 
@@ -109,11 +116,12 @@ class SqlDepartmentRepository:
 
     async def update(self, department_id: uuid.UUID, values: dict[str, object],
                      actor_id: uuid.UUID | None) -> Department:
-        row = (await self._s.execute(
-            update(DepartmentRow).where(DepartmentRow.id == department_id)
-            .values(**plain_values(values), version=DepartmentRow.version + 1,
-                    updated_at=func.now(), updated_by=actor_id)
-            .returning(DepartmentRow))).scalar_one()
+        with unique_violations(_name_taken()):
+            row = (await self._s.execute(
+                update(DepartmentRow).where(DepartmentRow.id == department_id)
+                .values(**plain_values(values), version=DepartmentRow.version + 1,
+                        updated_at=func.now(), updated_by=actor_id)
+                .returning(DepartmentRow))).scalar_one()
         return _department(row)
 
     async def list(self, scope_of: Principal, company_id: uuid.UUID, *,

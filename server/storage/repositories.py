@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.domain.errors import AlreadyExists
 from server.domain.models import EntityStatus, Principal, RefreshSession, Role, User
 from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
@@ -20,7 +21,12 @@ from server.storage.security_repo import (
     SqlLoginAttemptRepository,
     SqlResetTokenRepository,
 )
-from server.storage.sql import like_prefix, plain_values
+from server.storage.sql import like_prefix, plain_values, unique_violations
+
+
+def _email_taken() -> dict[str, AlreadyExists]:
+    return {"users_email_lower_key": AlreadyExists("a user with this email exists",
+                                                   reason="EMAIL_TAKEN")}
 
 
 def _user(row: UserRow) -> User:
@@ -76,7 +82,8 @@ class SqlUserRepository:
                       department_id=department_id, phone=phone or None,
                       created_by=created_by, updated_by=created_by)
         self._s.add(row)
-        await self._s.flush()
+        with unique_violations(_email_taken()):
+            await self._s.flush()
         await self._s.refresh(row)
         return _user(row)
 
@@ -87,11 +94,12 @@ class SqlUserRepository:
             columns["full_name"] = ""
         if "email" in columns and isinstance(columns["email"], str):
             columns["email"] = columns["email"].strip()
-        row = (await self._s.execute(
-            update(UserRow).where(UserRow.id == user_id)
-            .values(**columns, version=UserRow.version + 1, updated_at=func.now(),
-                    updated_by=actor_id)
-            .returning(UserRow))).scalar_one()
+        with unique_violations(_email_taken()):
+            row = (await self._s.execute(
+                update(UserRow).where(UserRow.id == user_id)
+                .values(**columns, version=UserRow.version + 1, updated_at=func.now(),
+                        updated_by=actor_id)
+                .returning(UserRow))).scalar_one()
         return _user(row)
 
     async def list(self, scope_of: Principal, *, company_id: uuid.UUID | None,
