@@ -10,8 +10,9 @@ from server.domain.models import Caller, Principal
 
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
-# The call's metadata and peer, read lazily (only sign-in and audited calls need the address).
-call_var: ContextVar[tuple[Any, str] | None] = ContextVar("call", default=None)
+# The call's servicer context; metadata and peer are read from it lazily, since only sign-in
+# and audited calls need the client address.
+call_var: ContextVar[Any] = ContextVar("call", default=None)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 TRUSTED_PROXIES: list[Network] = [ipaddress.ip_network("127.0.0.1/32"),
@@ -58,8 +59,8 @@ def client_address() -> str:
     call = call_var.get()
     if call is None:
         return ""
-    metadata, peer = call
-    ip = _peer_ip(peer)
+    metadata = call.invocation_metadata() or ()
+    ip = _peer_ip(call.peer())
     if _trusted(ip):
         for key, value in metadata:
             if key == "x-forwarded-for" and isinstance(value, str):

@@ -151,6 +151,7 @@ class SessionChecker(Protocol):
     """Whether the session behind an access token is still live (user and company active,
     session not revoked). Implementations may cache for a few seconds."""
 
+    def check_cached(self, principal: Principal) -> bool: ...
     async def check(self, principal: Principal) -> None: ...
 
 

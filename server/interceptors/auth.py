@@ -51,6 +51,6 @@ class Authenticator:
         if not token:
             raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
         principal = self._tokens.verify_access(token)
-        if self._sessions is not None:
+        if self._sessions is not None and not self._sessions.check_cached(principal):
             await self._sessions.check(principal)
         principal_var.set(principal)

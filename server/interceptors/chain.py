@@ -55,7 +55,7 @@ class PlatformInterceptor(AsyncServerInterceptor):
         started = time.perf_counter()
         request_id_var.set(request_id(context))
         principal_var.set(None)
-        call_var.set((context.invocation_metadata() or (), context.peer()))
+        call_var.set(context)
         streaming = False
         try:
             await self._auth.authenticate(method_name, context)

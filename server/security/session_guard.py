@@ -29,17 +29,25 @@ class SessionGuard:
         # (user, session) -> (checked at, failure reason or "" when live)
         self._cache: dict[tuple[uuid.UUID, uuid.UUID | None], tuple[float, str]] = {}
 
+    def check_cached(self, principal: Principal) -> bool:
+        """True when a fresh cached answer says the session is live (no await on this path,
+        which every authenticated call takes); raises when it says it is not; False when the
+        database must be asked."""
+        cached = self._cache.get((principal.user_id, principal.session_id))
+        if cached is None or time.monotonic() - cached[0] >= self._ttl:
+            return False
+        if cached[1]:
+            raise Unauthenticated("the session is no longer valid", reason=cached[1])
+        return True
+
     async def check(self, principal: Principal) -> None:
-        key = (principal.user_id, principal.session_id)
+        if self.check_cached(principal):
+            return
         now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is None or now - cached[0] >= self._ttl:
-            reason = await self._query(principal)
-            if len(self._cache) >= MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[key] = (now, reason)
-        else:
-            reason = cached[1]
+        reason = await self._query(principal)
+        if len(self._cache) >= MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[(principal.user_id, principal.session_id)] = (now, reason)
         if reason:
             raise Unauthenticated("the session is no longer valid", reason=reason)
 
