@@ -79,6 +79,7 @@ class Platform:
     server: aio.Server
     port: int
     health: HealthServicer = field(repr=False)
+    tokens: JwtTokenService = field(repr=False)
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
@@ -155,7 +156,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Platform(settings=settings, db=db, server=server, port=port, health=health_servicer)
+    return Platform(settings=settings, db=db, server=server, port=port, health=health_servicer,
+                    tokens=tokens)
 
 
 async def serve(settings: Settings, database_url: str) -> None:

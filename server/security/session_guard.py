@@ -9,6 +9,7 @@ database, so a deactivation takes effect everywhere within `ttl` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -28,6 +29,8 @@ class SessionGuard:
         self._ttl = ttl
         # (user, session) -> (checked at, failure reason or "" when live)
         self._cache: dict[tuple[uuid.UUID, uuid.UUID | None], tuple[float, str]] = {}
+        # One query in flight per session: concurrent calls that miss the cache share it.
+        self._pending: dict[tuple[uuid.UUID, uuid.UUID | None], asyncio.Future[str]] = {}
 
     def check_cached(self, principal: Principal) -> bool:
         """True when a fresh cached answer says the session is live (no await on this path,
@@ -43,11 +46,26 @@ class SessionGuard:
     async def check(self, principal: Principal) -> None:
         if self.check_cached(principal):
             return
-        now = time.monotonic()
-        reason = await self._query(principal)
-        if len(self._cache) >= MAX_ENTRIES:
-            self._cache.clear()
-        self._cache[(principal.user_id, principal.session_id)] = (now, reason)
+        key = (principal.user_id, principal.session_id)
+        pending = self._pending.get(key)
+        if pending is not None:
+            reason = await asyncio.shield(pending)
+        else:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._pending[key] = future
+            try:
+                now = time.monotonic()
+                reason = await self._query(principal)
+                if len(self._cache) >= MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = (now, reason)
+                future.set_result(reason)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, nobody else must log it
+                raise
+            finally:
+                del self._pending[key]
         if reason:
             raise Unauthenticated("the session is no longer valid", reason=reason)
 

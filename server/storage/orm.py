@@ -124,7 +124,8 @@ Index("users_email_prefix_idx", func.lower(UserRow.email).label("lower_email"),
 
 class RefreshTokenRow(Base):
     __tablename__ = "refresh_tokens"
-    __table_args__ = (Index("refresh_tokens_family_idx", "family_id"),)
+    __table_args__ = (Index("refresh_tokens_family_idx", "family_id"),
+                      Index("refresh_tokens_user_idx", "user_id"))
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
