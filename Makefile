@@ -35,6 +35,7 @@ lint: install
 bench: install
 	@WITH_BENCH_TOOLS=1 scripts/bootstrap.sh
 	$(BIN)/python bench/bench_foundation.py
+	$(BIN)/python bench/bench_identity.py
 
 migrate: install
 	$(BIN)/interview-platform migrate

@@ -3,6 +3,7 @@ bearer token, and the principal is put in a ContextVar for the handlers."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from grpc import aio
@@ -43,14 +44,17 @@ class Authenticator:
         self._public = public_methods
         self._sessions = sessions
 
-    async def authenticate(self, method_name: str,
-                           context: aio.ServicerContext[Any, Any]) -> None:
+    def authenticate(self, method_name: str, context: aio.ServicerContext[Any, Any]
+                     ) -> Awaitable[None] | None:
+        """Set the principal. Returns the session check to await when the cached answer is
+        stale, None otherwise: the common path creates no coroutine."""
         if method_name in self._public:
-            return
+            return None
         token = bearer_token(context)
         if not token:
             raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
         principal = self._tokens.verify_access(token)
-        if self._sessions is not None and not self._sessions.check_cached(principal):
-            await self._sessions.check(principal)
         principal_var.set(principal)
+        if self._sessions is not None and not self._sessions.check_cached(principal):
+            return self._sessions.check(principal)
+        return None

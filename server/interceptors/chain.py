@@ -58,7 +58,9 @@ class PlatformInterceptor(AsyncServerInterceptor):
         call_var.set(context)
         streaming = False
         try:
-            await self._auth.authenticate(method_name, context)
+            session_check = self._auth.authenticate(method_name, context)
+            if session_check is not None:
+                await session_check
             result = method(self._validator.apply(request_or_iterator), context)
             if hasattr(result, "__aiter__"):
                 streaming = True

@@ -27,16 +27,16 @@ class SessionGuard:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float) -> None:
         self._sessions = sessions
         self._ttl = ttl
-        # (user, session) -> (checked at, failure reason or "" when live)
-        self._cache: dict[tuple[uuid.UUID, uuid.UUID | None], tuple[float, str]] = {}
+        # session (or user, for a token without one) -> (checked at, failure reason or "")
+        self._cache: dict[uuid.UUID, tuple[float, str]] = {}
         # One query in flight per session: concurrent calls that miss the cache share it.
-        self._pending: dict[tuple[uuid.UUID, uuid.UUID | None], asyncio.Future[str]] = {}
+        self._pending: dict[uuid.UUID, asyncio.Future[str]] = {}
 
     def check_cached(self, principal: Principal) -> bool:
         """True when a fresh cached answer says the session is live (no await on this path,
         which every authenticated call takes); raises when it says it is not; False when the
         database must be asked."""
-        cached = self._cache.get((principal.user_id, principal.session_id))
+        cached = self._cache.get(principal.session_id or principal.user_id)
         if cached is None or time.monotonic() - cached[0] >= self._ttl:
             return False
         if cached[1]:
@@ -46,7 +46,7 @@ class SessionGuard:
     async def check(self, principal: Principal) -> None:
         if self.check_cached(principal):
             return
-        key = (principal.user_id, principal.session_id)
+        key = principal.session_id or principal.user_id
         pending = self._pending.get(key)
         if pending is not None:
             reason = await asyncio.shield(pending)
