@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(4, ge=1, le=16)
 
     login_max_failures: int = Field(5, ge=1, le=100)
-    login_max_failures_per_address: int = Field(20, ge=1, le=10_000)
+    login_max_failures_per_address: int = Field(100, ge=1, le=100_000)
     login_lockout_seconds: float = Field(60.0, gt=0, le=86_400)
     login_lockout_max_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
     login_failure_window_seconds: float = Field(900.0, gt=0, le=86_400)

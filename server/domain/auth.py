@@ -33,7 +33,7 @@ class ThrottlePolicy:
     with every further failure up to `max_lockout`."""
 
     account_failures: int = 5
-    address_failures: int = 20
+    address_failures: int = 100
     base_lockout: timedelta = timedelta(seconds=60)
     max_lockout: timedelta = timedelta(hours=1)
     window: timedelta = timedelta(minutes=15)
