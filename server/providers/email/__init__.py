@@ -1,0 +1,1 @@
+"""Email delivery providers: SMTP (aiosmtplib) and a local maildir for offline runs."""
