@@ -23,6 +23,8 @@ from interviewplatform.v1 import (
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    job_service_pb2,
+    job_service_pb2_grpc,
     system_service_pb2,
     system_service_pb2_grpc,
     user_service_pb2,
@@ -32,14 +34,17 @@ from interviewplatform.v1 import (
 from server import context
 from server.api.auth_service import AuthService
 from server.api.company_service import CompanyService, DepartmentService
+from server.api.job_service import JobService
 from server.api.system_service import SystemService
 from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
 from server.domain.audit_log import AuditLogUseCases
 from server.domain.auth import AuthUseCases, ThrottlePolicy
 from server.domain.directory import DirectoryUseCases
+from server.domain.jobs import JobUseCases
 from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
+from server.providers.documents import DocumentReader
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
 from server.security.tokens import JwtTokenService
@@ -53,7 +58,8 @@ log = structlog.get_logger(__name__)
 SERVICE_NAMES = tuple(
     service.full_name
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
-                   department_service_pb2, user_service_pb2, audit_service_pb2)
+                   department_service_pb2, user_service_pb2, audit_service_pb2,
+                   job_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -144,6 +150,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     user_service_pb2_grpc.add_UserServiceServicer_to_server(UserService(users), server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(
         AuditService(AuditLogUseCases(uow)), server)
+    job_service_pb2_grpc.add_JobServiceServicer_to_server(
+        JobService(JobUseCases(uow, DocumentReader())), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe)}), server)
     health_servicer = HealthServicer()

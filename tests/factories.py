@@ -16,6 +16,9 @@ from interviewplatform.v1 import (
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    job_pb2,
+    job_service_pb2,
+    job_service_pb2_grpc,
     user_pb2,
     user_service_pb2,
     user_service_pb2_grpc,
@@ -43,6 +46,7 @@ class Api:
     departments: department_service_pb2_grpc.DepartmentServiceStub = field(init=False)
     users: user_service_pb2_grpc.UserServiceStub = field(init=False)
     audit: audit_service_pb2_grpc.AuditServiceStub = field(init=False)
+    jobs: job_service_pb2_grpc.JobServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth = auth_service_pb2_grpc.AuthServiceStub(self.channel)
@@ -50,6 +54,7 @@ class Api:
         self.departments = department_service_pb2_grpc.DepartmentServiceStub(self.channel)
         self.users = user_service_pb2_grpc.UserServiceStub(self.channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self.channel)
+        self.jobs = job_service_pb2_grpc.JobServiceStub(self.channel)
 
     async def login(self, email: str, password: str = DEFAULT_PASSWORD
                     ) -> auth_service_pb2.LoginResponse:
@@ -91,6 +96,16 @@ class Api:
             metadata=auth(token))
         user: user_pb2.User = response.user
         return user
+
+    async def job(self, token: str, department_id: str, *, title: str | None = None,
+                  description: str = "Builds and runs the platform.") -> job_pb2.Job:
+        response = await self.jobs.CreateJob(
+            job_service_pb2.CreateJobRequest(job=job_pb2.Job(
+                department_id=department_id, title=title or f"Job {uuid.uuid4().hex[:8]}",
+                description=description)),
+            metadata=auth(token))
+        job: job_pb2.Job = response.job
+        return job
 
 
 @dataclass

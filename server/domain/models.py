@@ -140,3 +140,99 @@ class PageRequest:
     size: int
     token: str
     filters: dict[str, object] = field(default_factory=dict)
+
+
+class Seniority(StrEnum):
+    INTERN = "intern"
+    JUNIOR = "junior"
+    MID = "mid"
+    SENIOR = "senior"
+    LEAD = "lead"
+    PRINCIPAL = "principal"
+
+
+class QuestionType(StrEnum):
+    TECHNICAL = "technical"
+    BEHAVIORAL = "behavioral"
+    CODING = "coding"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+LANGUAGES = ("en", "es", "fr", "de", "pt", "hi", "zh", "ja", "ko", "ar", "ru", "it")
+
+
+@dataclass(frozen=True, slots=True)
+class JobFile:
+    """An uploaded job description: the bytes, what they are and the text found in them."""
+
+    data: bytes
+    name: str | None
+    media_type: str
+    sha256: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: UUID
+    company_id: UUID
+    department_id: UUID
+    title: str
+    description: str | None
+    required_skills: tuple[str, ...]
+    domain: str | None
+    seniority: Seniority | None
+    status: EntityStatus
+    version: int
+    question_set_version: int
+    created_at: datetime
+    updated_at: datetime
+    jd_file_name: str | None = None
+    jd_media_type: str | None = None
+    jd_sha256: str | None = None
+    jd_text: str | None = None  # None when not loaded (lists)
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    __test__ = False  # not a pytest test class
+
+    input: str
+    expected_output: str
+
+
+@dataclass(frozen=True, slots=True)
+class RubricCriterion:
+    name: str
+    description: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    type: QuestionType
+    difficulty: Difficulty
+    texts: dict[str, str]  # language -> text
+    expected_answer: str = ""
+    keywords: tuple[str, ...] = ()
+    rubric: tuple[RubricCriterion, ...] = ()
+    starter_code: str = ""
+    code_language: str = ""
+    hidden_tests: tuple[TestCase, ...] = ()
+    examples: tuple[TestCase, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSet:
+    job_id: UUID
+    version: int
+    default_language: str
+    questions: tuple[Question, ...]
+    created_at: datetime
+    created_by: UUID | None

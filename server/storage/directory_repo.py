@@ -105,6 +105,12 @@ class SqlDepartmentRepository:
         row = await self._s.scalar(query)
         return _department(row) if row else None
 
+    async def find(self, scope_of: Principal, department_id: uuid.UUID) -> Department | None:
+        """A department by its id alone (its company comes with it)."""
+        row = await self._s.scalar(select(DepartmentRow).where(
+            DepartmentRow.id == department_id, scope.departments(scope_of)))
+        return _department(row) if row else None
+
     async def name_taken(self, company_id: uuid.UUID, name: str, *,
                          except_id: uuid.UUID | None = None) -> bool:
         query = select(DepartmentRow.id).where(

@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -120,6 +120,62 @@ class UserRow(AuditColumns, Base):
 # Email prefix search (lower(email) LIKE 'abc%') needs the pattern operator class.
 Index("users_email_prefix_idx", func.lower(UserRow.email).label("lower_email"),
       postgresql_ops={"lower_email": "text_pattern_ops"})
+
+
+SENIORITY_CHECK = ("seniority IS NULL OR seniority IN "
+                   "('intern', 'junior', 'mid', 'senior', 'lead', 'principal')")
+
+
+class JobRow(AuditColumns, Base):
+    """A job of a department. The uploaded JD file's bytes are loaded only when asked for."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(STATUS_CHECK, name="jobs_status_check"),
+        CheckConstraint(SENIORITY_CHECK, name="jobs_seniority_check"),
+        ForeignKeyConstraint(["company_id", "department_id"],
+                             ["departments.company_id", "departments.id"],
+                             name="jobs_department_in_company_fkey", ondelete="RESTRICT"),
+        Index("jobs_created_idx", "created_at", "id"),
+        Index("jobs_company_created_idx", "company_id", "created_at", "id"),
+        Index("jobs_department_created_idx", "department_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("companies.id", ondelete="RESTRICT"), nullable=False)
+    department_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    required_skills: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]"))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    seniority: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="Active")
+    question_set_version: Mapped[int] = mapped_column(Integer, nullable=False,
+                                                      server_default="0")
+    jd_file: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    jd_file_name: Mapped[str | None] = mapped_column(String(255))
+    jd_media_type: Mapped[str | None] = mapped_column(String(100))
+    jd_sha256: Mapped[str | None] = mapped_column(String(64))
+    jd_text: Mapped[str | None] = mapped_column(Text, deferred=True)
+
+
+class QuestionSetRow(Base):
+    """One immutable version of a job's questions (typed in the API, JSONB here)."""
+
+    __tablename__ = "question_sets"
+    __table_args__ = (CheckConstraint("version >= 1", name="question_sets_version_check"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="RESTRICT"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    default_language: Mapped[str] = mapped_column(String(8), nullable=False)
+    questions: Mapped[list[dict[str, object]]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class RefreshTokenRow(Base):

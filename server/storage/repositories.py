@@ -15,6 +15,7 @@ from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
 from server.storage.audit_repo import SqlAuditRepository
 from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
+from server.storage.job_repo import SqlJobRepository, SqlQuestionSetRepository
 from server.storage.orm import RefreshTokenRow, UserRow
 from server.storage.security_repo import (
     SqlIdempotencyRepository,
@@ -182,6 +183,8 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     companies: SqlCompanyRepository
     departments: SqlDepartmentRepository
+    jobs: SqlJobRepository
+    question_sets: SqlQuestionSetRepository
     audit: SqlAuditRepository
     attempts: SqlLoginAttemptRepository
     idempotency: SqlIdempotencyRepository
@@ -199,6 +202,8 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(s)
         self.companies = SqlCompanyRepository(s)
         self.departments = SqlDepartmentRepository(s)
+        self.jobs = SqlJobRepository(s)
+        self.question_sets = SqlQuestionSetRepository(s)
         self.audit = SqlAuditRepository(s)
         self.attempts = SqlLoginAttemptRepository(s)
         self.idempotency = SqlIdempotencyRepository(s)

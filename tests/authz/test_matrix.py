@@ -55,9 +55,10 @@ from google.protobuf.message import Message
 from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as apb
 from interviewplatform.v1 import auth_service_pb2 as aupb
-from interviewplatform.v1 import company_pb2, user_pb2
+from interviewplatform.v1 import company_pb2, job_pb2, user_pb2
 from interviewplatform.v1 import company_service_pb2 as cpb
 from interviewplatform.v1 import department_service_pb2 as dpb
+from interviewplatform.v1 import job_service_pb2 as jpb
 from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
 
@@ -108,6 +109,7 @@ DENIED = Outcome(grpc.StatusCode.PERMISSION_DENIED, "ROLE_TOO_WEAK")
 NO_COMPANY = Outcome(grpc.StatusCode.NOT_FOUND, "COMPANY_NOT_FOUND")
 NO_DEPARTMENT = Outcome(grpc.StatusCode.NOT_FOUND, "DEPARTMENT_NOT_FOUND")
 NO_USER = Outcome(grpc.StatusCode.NOT_FOUND, "USER_NOT_FOUND")
+NO_JOB = Outcome(grpc.StatusCode.NOT_FOUND, "JOB_NOT_FOUND")
 
 
 def unauthenticated(reason: str) -> Outcome:
@@ -314,6 +316,39 @@ def new_user(role: user_pb2.Role.ValueType, department: Callable[[World], str]) 
     return sync(make)
 
 
+async def fresh_job(w: World, department: company_pb2.Department, *,
+                    inactive: bool = False, with_questions: bool = False) -> job_pb2.Job:
+    job = await w.api.job(w.root, department.id, title=f"Matrix job {tag()}")
+    if with_questions:
+        await w.api.jobs.CreateQuestionSet(jpb.CreateQuestionSetRequest(
+            job_id=job.id, questions=[matrix_question()]), metadata=auth(w.root))
+    if inactive:
+        job = (await w.api.jobs.DeactivateJob(jpb.DeactivateJobRequest(id=job.id),
+                                              metadata=auth(w.root))).job
+    return job
+
+
+def matrix_question() -> job_pb2.Question:
+    return job_pb2.Question(type=job_pb2.QUESTION_TYPE_TECHNICAL,
+                            difficulty=job_pb2.DIFFICULTY_EASY,
+                            texts=[job_pb2.LocalizedText(language="en", text="Why?")])
+
+
+def on_fresh_job(department: Callable[[World], company_pb2.Department],
+                 make: Callable[[job_pb2.Job], Message], *, inactive: bool = False,
+                 with_questions: bool = False) -> Build:
+    async def build(w: World, who: str) -> Message:
+        return make(await fresh_job(w, department(w), inactive=inactive,
+                                    with_questions=with_questions))
+
+    return build
+
+
+def new_job(department: Callable[[World], company_pb2.Department]) -> Build:
+    return sync(lambda w, who: jpb.CreateJobRequest(job=job_pb2.Job(
+        department_id=department(w).id, title=f"Matrix {tag()}", description="Matrix job")))
+
+
 # Checks on OK responses.
 
 def own_company_id(w: World, who: str) -> str:
@@ -397,6 +432,40 @@ def check_users_unfiltered(w: World, who: str, r: upb.ListUsersResponse) -> None
         require(all(u.department_id == w.a1.id for u in r.users), "a user outside A1 is listed")
 
 
+def check_job_in(department: Callable[[World], company_pb2.Department]) -> Check:
+    def check(w: World, who: str, r: Any) -> None:
+        require(r.job.department_id == department(w).id
+                and r.job.company_id == w.a.company.id, f"answered job {r.job.id}")
+
+    return check
+
+
+def check_jobs_of_a1(w: World, who: str, r: jpb.ListJobsResponse) -> None:
+    if who == ADMIN_B:
+        require(not r.jobs, f"admin of B sees {len(r.jobs)} jobs of A1")
+        return
+    require(bool(r.jobs), "no job of A1 listed")
+    require(all(j.department_id == w.a1.id for j in r.jobs), "a job outside A1 is listed")
+
+
+def check_jobs_unfiltered(w: World, who: str, r: jpb.ListJobsResponse) -> None:
+    if who == SUPER:
+        return
+    require(all(j.company_id == own_company_id(w, who) for j in r.jobs),
+            f"{who} sees jobs of another company")
+    if who == USER_A1:
+        require(all(j.department_id == w.a1.id for j in r.jobs), "a job outside A1 is listed")
+
+
+def check_question_set(w: World, who: str, r: Any) -> None:
+    require(r.question_set.version >= 1 and len(r.question_set.questions) == 1,
+            "no question set")
+
+
+def check_question_sets(w: World, who: str, r: jpb.ListQuestionSetsResponse) -> None:
+    require([s.version for s in r.question_sets] == [1], "the job's one version is not listed")
+
+
 def check_renamed(w: World, who: str, r: upb.UpdateUserResponse) -> None:
     require(r.user.id == w.user_id(who) and r.user.full_name.startswith("Renamed "),
             "the caller's own name did not change")
@@ -424,9 +493,10 @@ def check_events_unfiltered(w: World, who: str, r: apb.ListAuditEventsResponse) 
 
 # --- the matrix -------------------------------------------------------------------------------
 
-AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT = (
+AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB = (
     f"{PACKAGE}.{s}." for s in ("AuthService", "SystemService", "CompanyService",
-                                "DepartmentService", "UserService", "AuditService"))
+                                "DepartmentService", "UserService", "AuditService",
+                                "JobService"))
 
 MATRIX: dict[str, tuple[Case, ...]] = {
     # AuthService --------------------------------------------------------------------------
@@ -624,6 +694,61 @@ MATRIX: dict[str, tuple[Case, ...]] = {
         Case("unfiltered", sync(lambda w, who: apb.ListAuditEventsRequest(page_size=500)),
              signed_in(OK, OK, DENIED, OK), check_events_unfiltered, in_tenant_a=False),
     ),
+    # JobService: department users manage their own department's jobs; nobody is DENIED -----
+    JOB + "CreateJob": (
+        Case("in-A1", new_job(a1_of), signed_in(OK, OK, OK, NO_DEPARTMENT), check_job_in(a1_of)),
+        Case("in-A2", new_job(a2_of), signed_in(OK, OK, NO_DEPARTMENT, NO_DEPARTMENT),
+             check_job_in(a2_of)),
+    ),
+    JOB + "GetJob": (
+        Case("job-in-A1", on_fresh_job(a1_of, lambda j: jpb.GetJobRequest(id=j.id)),
+             signed_in(OK, OK, OK, NO_JOB), check_job_in(a1_of)),
+        Case("job-in-A2", on_fresh_job(a2_of, lambda j: jpb.GetJobRequest(id=j.id)),
+             signed_in(OK, OK, NO_JOB, NO_JOB), check_job_in(a2_of)),
+    ),
+    JOB + "ListJobs": (
+        Case("department-A1",
+             on_fresh_job(a1_of, lambda j: jpb.ListJobsRequest(department_id=j.department_id,
+                                                               page_size=500)),
+             signed_in(OK, OK, OK, OK), check_jobs_of_a1),
+        Case("unfiltered", sync(lambda w, who: jpb.ListJobsRequest(page_size=500)),
+             signed_in(OK, OK, OK, OK), check_jobs_unfiltered, in_tenant_a=False),
+    ),
+    JOB + "UpdateJob": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.UpdateJobRequest(
+                 job=job_pb2.Job(id=j.id, title=f"Retitled {tag()}"),
+                 update_mask=mask("title"))),
+             signed_in(OK, OK, user_a1, NO_JOB), check_job_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    JOB + "DeactivateJob": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.DeactivateJobRequest(id=j.id)),
+             signed_in(OK, OK, user_a1, NO_JOB), check_job_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    JOB + "ReactivateJob": tuple(
+        Case(f"inactive-job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.ReactivateJobRequest(id=j.id), inactive=True),
+             signed_in(OK, OK, user_a1, NO_JOB), check_job_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    JOB + "CreateQuestionSet": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.CreateQuestionSetRequest(
+                 job_id=j.id, questions=[matrix_question()])),
+             signed_in(OK, OK, user_a1, NO_JOB), check_question_set)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    JOB + "GetQuestionSet": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.GetQuestionSetRequest(job_id=j.id),
+                          with_questions=True),
+             signed_in(OK, OK, user_a1, NO_JOB), check_question_set)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    JOB + "ListQuestionSets": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.ListQuestionSetsRequest(job_id=j.id),
+                          with_questions=True),
+             signed_in(OK, OK, user_a1, NO_JOB), check_question_sets)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
 }
 
 
@@ -644,7 +769,7 @@ def grpc_path(method: MethodDescriptor) -> str:
 def test_discovery_finds_the_services() -> None:
     services = {m.containing_service.name for m in METHODS.values()}
     assert {"AuthService", "SystemService", "CompanyService", "DepartmentService",
-            "UserService", "AuditService"} <= services, services
+            "UserService", "AuditService", "JobService"} <= services, services
 
 
 def test_every_rpc_has_a_matrix_entry() -> None:
@@ -763,6 +888,8 @@ REST_SAMPLE = {
     DEPARTMENT + "CreateDepartment": "in-A",
     DEPARTMENT + "GetDepartment": "A2",
     AUDIT + "ListAuditEvents": "company-A",
+    JOB + "CreateJob": "in-A1",
+    JOB + "GetJob": "job-in-A2",
 }
 REST_CELLS = [pytest.param(rpc, case, who, id=cell_id(rpc, case, who))
               for rpc, target in REST_SAMPLE.items()
