@@ -52,6 +52,7 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.embedded import EmbeddedPostgres
 from server.storage.repositories import SqlUnitOfWork
+from server.worker import Background, describe_mailer, start_background
 
 log = structlog.get_logger(__name__)
 
@@ -86,12 +87,14 @@ class Platform:
     port: int
     health: HealthServicer = field(repr=False)
     tokens: JwtTokenService = field(repr=False)
+    background: Background = field(repr=False)
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+        await self.background.stop()
         await self.db.close()
 
 
@@ -137,6 +140,12 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     async def database_probe() -> str:
         return f"postgresql {await db.ping()}"
 
+    background = await start_background(settings, database_url, uow,
+                                        run_worker=settings.worker_in_process)
+
+    async def email_probe() -> str:
+        return describe_mailer(settings)
+
     server = aio.server(
         interceptors=build_chain(
             tokens, sessions=SessionGuard(db.sessions, ttl=settings.session_check_seconds)),
@@ -153,7 +162,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     job_service_pb2_grpc.add_JobServiceServicer_to_server(
         JobService(JobUseCases(uow, DocumentReader())), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
-        SystemService(version(), {"database": (True, database_probe)}), server)
+        SystemService(version(), {"database": (True, database_probe),
+                                  "email": (False, email_probe)}), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -165,6 +175,7 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Platform(settings=settings, db=db, server=server, port=port, health=health_servicer,
+                    background=background,
                     tokens=tokens)
 
 

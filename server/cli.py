@@ -60,6 +60,22 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    from server.app import resolve_database
+    from server.logs import configure_logging
+    from server.worker import run_worker_process
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    url, embedded = resolve_database(settings)
+    try:
+        asyncio.run(run_worker_process(settings, url))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def cmd_envoy_config(args: argparse.Namespace) -> int:
     from server.envoy_config import PRODUCTION, PRODUCTION_FILE, EnvoyParams, render
 
@@ -94,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_migrate)
     sub.add_parser("run", help="run the server and Envoy together (make run)").set_defaults(
         func=cmd_run)
+    sub.add_parser("worker", help="run only the background-job worker (scale out)").set_defaults(
+        func=cmd_worker)
     envoy = sub.add_parser("envoy-config", help="render the Envoy configuration")
     envoy.add_argument("--production", action="store_true",
                        help="render envoy/envoy.production.yaml for the compose deployment")

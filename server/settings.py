@@ -67,6 +67,21 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(part.strip(), strict=False)
         return value
 
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    email_from: str = "Interview Platform <noreply@localhost>"
+    email_max_attempts: int = Field(8, ge=1, le=50)
+    public_base_url: str = "http://localhost:8080"
+    worker_in_process: bool = True
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    outbox_sweep_seconds: int = Field(10, ge=1, le=59)
+    outbox_sweep_after_seconds: float = Field(5.0, ge=0, le=3600)
+
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 

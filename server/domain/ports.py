@@ -26,6 +26,7 @@ from server.domain.models import (
     Role,
     User,
 )
+from server.domain.outbox import NewEmail, OutboxMessage
 from server.domain.paging import Cursor
 
 
@@ -132,6 +133,14 @@ class ResetTokenRepository(Protocol):
     async def consume(self, token_hash: bytes, at: datetime) -> UUID | None: ...
 
 
+class OutboxRepository(Protocol):
+    async def add(self, message: NewEmail) -> OutboxMessage: ...
+    async def claim(self, message_id: UUID) -> OutboxMessage | None: ...
+    async def mark_sent(self, message_id: UUID, at: datetime) -> None: ...
+    async def record_failure(self, message_id: UUID, error: str, *, final: bool) -> int: ...
+    async def stale_pending(self, older_than: datetime, limit: int) -> list[UUID]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories bound to it, committed on clean exit."""
 
@@ -155,6 +164,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def resets(self) -> ResetTokenRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
 class UowFactory(Protocol):

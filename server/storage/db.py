@@ -17,6 +17,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 728_310_001
 
 
+def owned_by_migrations(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's include_name: the procrastinate_* objects belong to the job queue's own
+    schema script (applied by migration 0005), not to our models."""
+    return not (name or "").startswith("procrastinate_")
+
+
 def normalise_url(url: str) -> str:
     """Accept postgres://, postgresql:// or postgresql+asyncpg:// and use asyncpg."""
     for prefix in ("postgres://", "postgresql://"):

@@ -259,3 +259,31 @@ class AuditEventRow(Base):
         JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     request_id: Mapped[str | None] = mapped_column(String(128))
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class EmailOutboxRow(Base):
+    """Transactional outbox: written with the change, delivered by a background job."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')",
+                        name="email_outbox_status_check"),
+        Index("email_outbox_pending_idx", "created_at",
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    to_address: Mapped[str] = mapped_column(String(254), nullable=False)
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    text_body: Mapped[str] = mapped_column(Text, nullable=False)
+    html_body: Mapped[str] = mapped_column(Text, nullable=False)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    resource: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from server.storage.audit_repo import SqlAuditRepository
 from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
 from server.storage.job_repo import SqlJobRepository, SqlQuestionSetRepository
 from server.storage.orm import RefreshTokenRow, UserRow
+from server.storage.outbox_repo import SqlOutboxRepository
 from server.storage.security_repo import (
     SqlIdempotencyRepository,
     SqlLoginAttemptRepository,
@@ -189,6 +190,7 @@ class SqlUnitOfWork:
     attempts: SqlLoginAttemptRepository
     idempotency: SqlIdempotencyRepository
     resets: SqlResetTokenRepository
+    outbox: SqlOutboxRepository
 
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = factory
@@ -208,6 +210,7 @@ class SqlUnitOfWork:
         self.attempts = SqlLoginAttemptRepository(s)
         self.idempotency = SqlIdempotencyRepository(s)
         self.resets = SqlResetTokenRepository(s)
+        self.outbox = SqlOutboxRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

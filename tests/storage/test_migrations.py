@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from server.storage.db import Database, head_revision
+from server.storage.db import Database, head_revision, owned_by_migrations
 from server.storage.orm import Base
 
 
@@ -33,7 +33,8 @@ async def test_migrate_empty_database_then_again(new_database: Callable[[], Awai
 
 
 def _diff(conn: Connection) -> list[object]:
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                 "include_name": owned_by_migrations})
     return list(compare_metadata(ctx, Base.metadata))
 
 

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from server.storage.db import owned_by_migrations
 from server.storage.orm import Base
 
 target_metadata = Base.metadata
@@ -16,7 +17,8 @@ target_metadata = Base.metadata
 
 def run_with(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      compare_type=True, transaction_per_migration=True)
+                      compare_type=True, transaction_per_migration=True,
+                      include_name=owned_by_migrations)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,1 @@
+"""Background work on the procrastinate job queue (PostgreSQL-backed)."""

@@ -1,0 +1,58 @@
+"""The procrastinate application: tasks, the outbox sweeper, and helpers to enqueue."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from uuid import UUID
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+
+from server.jobs.email import EmailDelivery
+
+EMAIL_QUEUE = "email"
+
+
+def conninfo_from(sqlalchemy_url: str) -> str:
+    """libpq connection string for procrastinate (psycopg) from our SQLAlchemy URL."""
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class JobQueue:
+    """Owns the procrastinate App and the tasks registered on it."""
+
+    def __init__(self, conninfo: str, delivery: EmailDelivery, *, max_attempts: int,
+                 sweep_every_seconds: int = 10, sweep_after: timedelta = timedelta(seconds=5)
+                 ) -> None:
+        self.delivery = delivery
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=conninfo, min_size=1,
+                                                     max_size=4))
+        retry = procrastinate.RetryStrategy(max_attempts=max_attempts, exponential_wait=2,
+                                            retry_exceptions={Exception})
+
+        @self.app.task(name="deliver_email", queue=EMAIL_QUEUE, retry=retry)
+        async def deliver_email(message_id: str) -> None:
+            await delivery.deliver(UUID(message_id))
+
+        @self.app.periodic(cron=f"* * * * * */{sweep_every_seconds}", periodic_id="outbox")
+        @self.app.task(name="sweep_outbox", queue=EMAIL_QUEUE)
+        async def sweep_outbox(timestamp: int) -> None:
+            # A commit followed by a crash before the job was enqueued leaves a message
+            # pending with no job: pick those up.
+            for message_id in await delivery.stale(sweep_after):
+                await self.enqueue_email(message_id)
+
+        self._deliver = deliver_email
+
+    async def enqueue_email(self, message_id: UUID) -> None:
+        """Queue delivery of one outbox message (at most one queued job per message)."""
+        with contextlib.suppress(AlreadyEnqueued):
+            await self._deliver.configure(
+                queueing_lock=f"email:{message_id}").defer_async(message_id=str(message_id))
+
+    async def run_worker(self, *, concurrency: int = 2) -> None:
+        await self.app.run_worker_async(queues=[EMAIL_QUEUE], concurrency=concurrency,
+                                        install_signal_handlers=False, wait=True,
+                                        name="interview-platform")

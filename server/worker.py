@@ -1,0 +1,94 @@
+"""The background-work side of the platform: email delivery on the procrastinate queue, run
+inside the server (WORKER_IN_PROCESS) and/or as `interview-platform worker` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from server.domain.ports import UowFactory
+from server.jobs.email import EmailDelivery
+from server.jobs.queue import JobQueue, conninfo_from
+from server.providers.email.base import Mailer
+from server.providers.email.maildir import MaildirMailer
+from server.providers.email.smtp import SmtpMailer
+from server.settings import Settings
+from server.storage.db import Database
+from server.storage.repositories import SqlUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set; otherwise the local maildir under DATA_DIR."""
+    if settings.smtp_host:
+        return SmtpMailer(
+            host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+            password=(settings.smtp_password.get_secret_value()
+                      if settings.smtp_password else None),
+            use_tls=settings.smtp_tls, start_tls=settings.smtp_starttls and not settings.smtp_tls,
+            timeout=settings.smtp_timeout_seconds)
+    return MaildirMailer(settings.data_dir / "maildir")
+
+
+def describe_mailer(settings: Settings) -> str:
+    if settings.smtp_host:
+        return f"smtp {settings.smtp_host}:{settings.smtp_port}"
+    return f"maildir {settings.data_dir / 'maildir'}"
+
+
+@dataclass
+class Background:
+    queue: JobQueue
+    worker: asyncio.Task[None] | None = field(default=None)
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker
+        await self.queue.app.connector.close_async()
+
+
+async def start_background(settings: Settings, database_url: str, uow: UowFactory, *,
+                           run_worker: bool) -> Background:
+    delivery = EmailDelivery(uow=uow, mailer=make_mailer(settings), sender=settings.email_from,
+                             max_attempts=settings.email_max_attempts)
+    queue = JobQueue(conninfo_from(database_url), delivery,
+                     max_attempts=settings.email_max_attempts,
+                     sweep_every_seconds=settings.outbox_sweep_seconds,
+                     sweep_after=timedelta(seconds=settings.outbox_sweep_after_seconds))
+    await queue.app.open_async()
+    background = Background(queue=queue)
+    if run_worker:
+        background.worker = asyncio.create_task(
+            queue.run_worker(concurrency=settings.worker_concurrency))
+    return background
+
+
+async def run_worker_process(settings: Settings, database_url: str) -> None:
+    """`interview-platform worker`: only the queue worker, until SIGTERM/SIGINT."""
+    db = Database(database_url, pool_size=settings.db_pool_size,
+                  max_overflow=settings.db_max_overflow)
+    await db.migrate()
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(db.sessions)
+
+    background = await start_background(settings, database_url, uow, run_worker=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"interview-platform worker ready: email via {describe_mailer(settings)}", flush=True)
+    assert background.worker is not None
+    await asyncio.wait({background.worker, asyncio.create_task(stop.wait())},
+                       return_when=asyncio.FIRST_COMPLETED)
+    log.info("worker stopping")
+    await background.stop()
+    await db.close()
