@@ -147,7 +147,10 @@ def test_compose_layout(compose: str, services: dict[str, str]) -> None:
     top = set(_keys(compose, 0))
     assert "version" not in top, "the compose specification has no `version:` key"
     assert top <= {"name", "services", "volumes", "networks", "configs", "secrets"}, top
-    assert set(services) == {"postgres", "server", "envoy"}
+    assert set(services) == {"postgres", "server", "worker", "envoy"}
+    # Background jobs run in the worker service, not inside the server replicas.
+    assert 'command: ["worker"]' in services["worker"]
+    assert 'WORKER_IN_PROCESS: "false"' in services["server"]
 
 
 def test_compose_postgres(compose: str, services: dict[str, str]) -> None:
