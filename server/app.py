@@ -44,6 +44,7 @@ from server.domain.directory import DirectoryUseCases
 from server.domain.jobs import JobUseCases
 from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
+from server.jobs.maintenance import Maintenance
 from server.providers.documents import DocumentReader
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
@@ -141,7 +142,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
         return f"postgresql {await db.ping()}"
 
     background = await start_background(settings, database_url, uow,
-                                        run_worker=settings.worker_in_process)
+                                        run_worker=settings.worker_in_process,
+                                        maintenance=Maintenance(db.engine))
 
     async def email_probe() -> str:
         return describe_mailer(settings)

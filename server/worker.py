@@ -13,6 +13,7 @@ import structlog
 
 from server.domain.ports import UowFactory
 from server.jobs.email import EmailDelivery
+from server.jobs.maintenance import Maintenance
 from server.jobs.queue import JobQueue, conninfo_from
 from server.providers.email.base import Mailer
 from server.providers.email.maildir import MaildirMailer
@@ -56,13 +57,15 @@ class Background:
 
 
 async def start_background(settings: Settings, database_url: str, uow: UowFactory, *,
-                           run_worker: bool) -> Background:
+                           run_worker: bool, maintenance: Maintenance | None = None
+                           ) -> Background:
     delivery = EmailDelivery(uow=uow, mailer=make_mailer(settings), sender=settings.email_from,
                              max_attempts=settings.email_max_attempts)
     queue = JobQueue(conninfo_from(database_url), delivery,
                      max_attempts=settings.email_max_attempts,
                      sweep_every_seconds=settings.outbox_sweep_seconds,
-                     sweep_after=timedelta(seconds=settings.outbox_sweep_after_seconds))
+                     sweep_after=timedelta(seconds=settings.outbox_sweep_after_seconds),
+                     maintenance=maintenance)
     await queue.app.open_async()
     background = Background(queue=queue)
     if run_worker:
@@ -80,7 +83,8 @@ async def run_worker_process(settings: Settings, database_url: str) -> None:
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(db.sessions)
 
-    background = await start_background(settings, database_url, uow, run_worker=True)
+    background = await start_background(settings, database_url, uow, run_worker=True,
+                                        maintenance=Maintenance(db.engine))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,11 +7,15 @@ from datetime import timedelta
 from uuid import UUID
 
 import procrastinate
+import structlog
 from procrastinate.exceptions import AlreadyEnqueued
 
 from server.jobs.email import EmailDelivery
+from server.jobs.maintenance import Maintenance
 
 EMAIL_QUEUE = "email"
+MAINTENANCE_QUEUE = "maintenance"
+log = structlog.get_logger(__name__)
 
 
 def conninfo_from(sqlalchemy_url: str) -> str:
@@ -23,8 +27,8 @@ class JobQueue:
     """Owns the procrastinate App and the tasks registered on it."""
 
     def __init__(self, conninfo: str, delivery: EmailDelivery, *, max_attempts: int,
-                 sweep_every_seconds: int = 10, sweep_after: timedelta = timedelta(seconds=5)
-                 ) -> None:
+                 sweep_every_seconds: int = 10, sweep_after: timedelta = timedelta(seconds=5),
+                 maintenance: Maintenance | None = None) -> None:
         self.delivery = delivery
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=conninfo, min_size=1,
@@ -46,6 +50,13 @@ class JobQueue:
 
         self._deliver = deliver_email
 
+        if maintenance is not None:
+            @self.app.periodic(cron="17 * * * *", periodic_id="hourly")
+            @self.app.task(name="purge_expired", queue=MAINTENANCE_QUEUE)
+            async def purge_expired(timestamp: int) -> None:
+                removed = await maintenance.purge()
+                log.info("purged expired rows", **removed)
+
     async def enqueue_email(self, message_id: UUID) -> None:
         """Queue delivery of one outbox message (at most one queued job per message)."""
         with contextlib.suppress(AlreadyEnqueued):
@@ -53,6 +64,7 @@ class JobQueue:
                 queueing_lock=f"email:{message_id}").defer_async(message_id=str(message_id))
 
     async def run_worker(self, *, concurrency: int = 2) -> None:
-        await self.app.run_worker_async(queues=[EMAIL_QUEUE], concurrency=concurrency,
+        await self.app.run_worker_async(queues=[EMAIL_QUEUE, MAINTENANCE_QUEUE],
+                                        concurrency=concurrency,
                                         install_signal_handlers=False, wait=True,
                                         name="interview-platform")
