@@ -23,6 +23,8 @@ from interviewplatform.v1 import (
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    interview_service_pb2,
+    interview_service_pb2_grpc,
     job_service_pb2,
     job_service_pb2_grpc,
     system_service_pb2,
@@ -34,6 +36,7 @@ from interviewplatform.v1 import (
 from server import context
 from server.api.auth_service import AuthService
 from server.api.company_service import CompanyService, DepartmentService
+from server.api.interview_service import InterviewService
 from server.api.job_service import JobService
 from server.api.system_service import SystemService
 from server.api.user_service import AuditService, UserService
@@ -41,6 +44,7 @@ from server.bootstrap import bootstrap_admin
 from server.domain.audit_log import AuditLogUseCases
 from server.domain.auth import AuthUseCases, ThrottlePolicy
 from server.domain.directory import DirectoryUseCases
+from server.domain.interviews import InterviewUseCases
 from server.domain.jobs import JobUseCases
 from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
@@ -61,7 +65,7 @@ SERVICE_NAMES = tuple(
     service.full_name
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
                    department_service_pb2, user_service_pb2, audit_service_pb2,
-                   job_service_pb2)
+                   job_service_pb2, interview_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -163,6 +167,10 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
         AuditService(AuditLogUseCases(uow)), server)
     job_service_pb2_grpc.add_JobServiceServicer_to_server(
         JobService(JobUseCases(uow, DocumentReader())), server)
+    interview_service_pb2_grpc.add_InterviewServiceServicer_to_server(
+        InterviewService(InterviewUseCases(uow, DocumentReader(), clock,
+                                           public_base_url=settings.public_base_url,
+                                           kick=background.queue.enqueue_email)), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
                                   "email": (False, email_probe)}), server)

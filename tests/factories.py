@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from grpc import aio
 from interviewplatform.v1 import (
@@ -16,6 +17,9 @@ from interviewplatform.v1 import (
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    interview_pb2,
+    interview_service_pb2,
+    interview_service_pb2_grpc,
     job_pb2,
     job_service_pb2,
     job_service_pb2_grpc,
@@ -47,6 +51,7 @@ class Api:
     users: user_service_pb2_grpc.UserServiceStub = field(init=False)
     audit: audit_service_pb2_grpc.AuditServiceStub = field(init=False)
     jobs: job_service_pb2_grpc.JobServiceStub = field(init=False)
+    interviews: interview_service_pb2_grpc.InterviewServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth = auth_service_pb2_grpc.AuthServiceStub(self.channel)
@@ -55,6 +60,7 @@ class Api:
         self.users = user_service_pb2_grpc.UserServiceStub(self.channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self.channel)
         self.jobs = job_service_pb2_grpc.JobServiceStub(self.channel)
+        self.interviews = interview_service_pb2_grpc.InterviewServiceStub(self.channel)
 
     async def login(self, email: str, password: str = DEFAULT_PASSWORD
                     ) -> auth_service_pb2.LoginResponse:
@@ -106,6 +112,35 @@ class Api:
             metadata=auth(token))
         job: job_pb2.Job = response.job
         return job
+
+    async def job_with_questions(self, token: str, department_id: str) -> job_pb2.Job:
+        """A job with one question set version (what scheduling an interview needs)."""
+        job = await self.job(token, department_id)
+        await self.jobs.CreateQuestionSet(job_service_pb2.CreateQuestionSetRequest(
+            job_id=job.id, questions=[job_pb2.Question(
+                type=job_pb2.QUESTION_TYPE_TECHNICAL, difficulty=job_pb2.DIFFICULTY_EASY,
+                texts=[job_pb2.LocalizedText(language="en", text="Why?")])]),
+            metadata=auth(token))
+        found: job_pb2.Job = (await self.jobs.GetJob(job_service_pb2.GetJobRequest(id=job.id),
+                                                     metadata=auth(token))).job
+        return found
+
+    async def interview(self, token: str, job_id: str, *, language: str = "en",
+                        start: datetime | None = None, name: str = "Cand Idate",
+                        email: str | None = None) -> interview_pb2.Interview:
+        """Schedule an interview for a job (starting in a day unless `start` says)."""
+        when = interview_pb2.Interview()
+        when.scheduled_time.FromDatetime(start or datetime.now(UTC) + timedelta(days=1))
+        response = await self.interviews.ScheduleInterview(
+            interview_service_pb2.ScheduleInterviewRequest(interview=interview_pb2.Interview(
+                job_id=job_id, language=language, mode=interview_pb2.INTERVIEW_MODE_STATIC,
+                scheduled_time=when.scheduled_time,
+                candidate=interview_pb2.Candidate(
+                    full_name=name,
+                    email=email or f"cand-{uuid.uuid4().hex[:10]}@example.com"))),
+            metadata=auth(token))
+        created: interview_pb2.Interview = response.interview
+        return created
 
 
 @dataclass

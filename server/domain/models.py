@@ -236,3 +236,78 @@ class QuestionSet:
     questions: tuple[Question, ...]
     created_at: datetime
     created_by: UUID | None
+
+
+class InterviewStatus(StrEnum):
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class InterviewMode(StrEnum):
+    STATIC = "static"
+    DYNAMIC = "dynamic"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The person interviewed. age and sex are optional personal data: never part of any AI
+    input and never written to the audit log."""
+
+    full_name: str
+    email: str
+    phone: str | None = None
+    age: int | None = None
+    sex: Sex | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeFile:
+    """An uploaded resume: the bytes (write-only), what they are and the text found in them."""
+
+    data: bytes
+    name: str | None
+    media_type: str
+    sha256: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeInfo:
+    """What is shown of a stored resume: never its bytes."""
+
+    file_name: str | None
+    media_type: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    id: UUID
+    company_id: UUID
+    department_id: UUID
+    job_id: UUID
+    question_set_version: int
+    candidate: Candidate
+    resume: ResumeInfo | None
+    domain: str | None
+    difficulty: Difficulty | None
+    language: str
+    mode: InterviewMode
+    scheduled_at: datetime
+    window_end: datetime
+    status: InterviewStatus
+    cancel_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -14,15 +14,19 @@ from uuid import UUID
 from server.domain.audit import AuditRecord
 from server.domain.models import (
     AuditEvent,
+    Candidate,
     Company,
     Department,
     EntityStatus,
+    Interview,
+    InterviewStatus,
     Job,
     JobFile,
     Principal,
     Question,
     QuestionSet,
     RefreshSession,
+    ResumeFile,
     Role,
     User,
 )
@@ -93,6 +97,30 @@ class QuestionSetRepository(Protocol):
     async def list(self, job_id: UUID, *, after_version: int, limit: int) -> list[QuestionSet]: ...
 
 
+class InterviewRepository(Protocol):
+    async def create(self, *, company_id: UUID, department_id: UUID, job_id: UUID,
+                     question_set_version: int, candidate: Candidate,
+                     resume: ResumeFile | None, values: dict[str, object],
+                     status: InterviewStatus, actor_id: UUID | None) -> Interview: ...
+    async def get(self, scope: Principal, interview_id: UUID, *,
+                  for_update: bool = False) -> Interview | None: ...
+    async def update(self, interview_id: UUID, values: dict[str, object],
+                     actor_id: UUID | None) -> Interview: ...
+    async def list(self, scope: Principal, *, company_id: UUID | None,
+                   department_id: UUID | None, job_id: UUID | None,
+                   status: InterviewStatus | None, start: datetime | None,
+                   end: datetime | None, after: Cursor | None,
+                   limit: int) -> list[Interview]: ...
+
+
+class CandidateTokenRepository(Protocol):
+    """Candidates' link tokens: only their SHA-256 is stored."""
+
+    async def create(self, *, interview_id: UUID, token_hash: bytes,
+                     expires_at: datetime) -> None: ...
+    async def revoke_all(self, interview_id: UUID, at: datetime) -> int: ...
+
+
 class SessionRepository(Protocol):
     async def create(self, *, family_id: UUID, user_id: UUID, token_hash: bytes,
                      expires_at: datetime) -> RefreshSession: ...
@@ -156,6 +184,10 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobRepository: ...
     @property
     def question_sets(self) -> QuestionSetRepository: ...
+    @property
+    def interviews(self) -> InterviewRepository: ...
+    @property
+    def candidate_tokens(self) -> CandidateTokenRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
     @property

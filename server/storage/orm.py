@@ -287,3 +287,79 @@ class EmailOutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                  server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+INTERVIEW_STATUS_CHECK = ("status IN ('pending', 'scheduled', 'in_progress', 'completed', "
+                          "'cancelled', 'expired')")
+INTERVIEW_MODE_CHECK = "mode IN ('static', 'dynamic')"
+INTERVIEW_DIFFICULTY_CHECK = "difficulty IS NULL OR difficulty IN ('easy', 'medium', 'hard')"
+CANDIDATE_SEX_CHECK = "candidate_sex IS NULL OR candidate_sex IN ('female', 'male', 'other')"
+CANDIDATE_AGE_CHECK = "candidate_age IS NULL OR candidate_age BETWEEN 14 AND 120"
+INTERVIEW_WINDOW_CHECK = "window_end > scheduled_at"
+
+
+class InterviewRow(AuditColumns, Base):
+    """A candidate's interview for a job. The resume's bytes and text load only when asked."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        CheckConstraint(INTERVIEW_STATUS_CHECK, name="interviews_status_check"),
+        CheckConstraint(INTERVIEW_MODE_CHECK, name="interviews_mode_check"),
+        CheckConstraint(INTERVIEW_DIFFICULTY_CHECK, name="interviews_difficulty_check"),
+        CheckConstraint(CANDIDATE_SEX_CHECK, name="interviews_candidate_sex_check"),
+        CheckConstraint(CANDIDATE_AGE_CHECK, name="interviews_candidate_age_check"),
+        CheckConstraint(INTERVIEW_WINDOW_CHECK, name="interviews_window_check"),
+        ForeignKeyConstraint(["company_id", "department_id"],
+                             ["departments.company_id", "departments.id"],
+                             name="interviews_department_in_company_fkey", ondelete="RESTRICT"),
+        ForeignKeyConstraint(["job_id", "question_set_version"],
+                             ["question_sets.job_id", "question_sets.version"],
+                             name="interviews_question_set_fkey", ondelete="RESTRICT"),
+        Index("interviews_scheduled_idx", "scheduled_at", "id"),
+        Index("interviews_company_scheduled_idx", "company_id", "scheduled_at", "id"),
+        Index("interviews_department_scheduled_idx", "department_id", "scheduled_at", "id"),
+        Index("interviews_job_scheduled_idx", "job_id", "scheduled_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("companies.id", ondelete="RESTRICT"), nullable=False)
+    department_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="RESTRICT"), nullable=False)
+    question_set_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    candidate_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    candidate_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    candidate_phone: Mapped[str | None] = mapped_column(String(32))
+    candidate_age: Mapped[int | None] = mapped_column(Integer)
+    candidate_sex: Mapped[str | None] = mapped_column(String(16))
+    resume_file: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    resume_file_name: Mapped[str | None] = mapped_column(String(255))
+    resume_media_type: Mapped[str | None] = mapped_column(String(100))
+    resume_sha256: Mapped[str | None] = mapped_column(String(64))
+    resume_size: Mapped[int | None] = mapped_column(Integer)
+    resume_text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    domain: Mapped[str | None] = mapped_column(String(255))
+    difficulty: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CandidateTokenRow(Base):
+    """A candidate's link token for one interview; only its SHA-256 is stored."""
+
+    __tablename__ = "candidate_tokens"
+    __table_args__ = (Index("candidate_tokens_interview_idx", "interview_id"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
 from server.storage.audit_repo import SqlAuditRepository
 from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
+from server.storage.interview_repo import SqlCandidateTokenRepository, SqlInterviewRepository
 from server.storage.job_repo import SqlJobRepository, SqlQuestionSetRepository
 from server.storage.orm import RefreshTokenRow, UserRow
 from server.storage.outbox_repo import SqlOutboxRepository
@@ -186,6 +187,8 @@ class SqlUnitOfWork:
     departments: SqlDepartmentRepository
     jobs: SqlJobRepository
     question_sets: SqlQuestionSetRepository
+    interviews: SqlInterviewRepository
+    candidate_tokens: SqlCandidateTokenRepository
     audit: SqlAuditRepository
     attempts: SqlLoginAttemptRepository
     idempotency: SqlIdempotencyRepository
@@ -206,6 +209,8 @@ class SqlUnitOfWork:
         self.departments = SqlDepartmentRepository(s)
         self.jobs = SqlJobRepository(s)
         self.question_sets = SqlQuestionSetRepository(s)
+        self.interviews = SqlInterviewRepository(s)
+        self.candidate_tokens = SqlCandidateTokenRepository(s)
         self.audit = SqlAuditRepository(s)
         self.attempts = SqlLoginAttemptRepository(s)
         self.idempotency = SqlIdempotencyRepository(s)

@@ -1,8 +1,9 @@
 """Tenant scoping, applied inside every query: what a principal can see at all.
 
 super_admin: everything. company_admin: its company. department_user: its company (the
-company row), its own department, and the users and jobs of that department. Rows outside the
-scope are simply not returned, so the caller cannot tell them from rows that do not exist.
+company row), its own department, and the users, jobs and interviews of that department. Rows
+outside the scope are simply not returned, so the caller cannot tell them from rows that do not
+exist.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, true
 
 from server.domain.models import Principal, Role
-from server.storage.orm import AuditEventRow, CompanyRow, DepartmentRow, JobRow, UserRow
+from server.storage.orm import (
+    AuditEventRow,
+    CompanyRow,
+    DepartmentRow,
+    InterviewRow,
+    JobRow,
+    UserRow,
+)
 
 
 def companies(p: Principal) -> ColumnElement[bool]:
@@ -47,6 +55,18 @@ def jobs(p: Principal) -> ColumnElement[bool]:
         return JobRow.company_id == p.company_id
     if p.role is Role.DEPARTMENT_USER and p.department_id:
         return JobRow.department_id == p.department_id
+    return false()
+
+
+def interviews(p: Principal) -> ColumnElement[bool]:
+    """Interviews: like their jobs, a company admin's company, a department user's own
+    department."""
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return InterviewRow.company_id == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return InterviewRow.department_id == p.department_id
     return false()
 
 

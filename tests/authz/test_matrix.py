@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -55,9 +56,10 @@ from google.protobuf.message import Message
 from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as apb
 from interviewplatform.v1 import auth_service_pb2 as aupb
-from interviewplatform.v1 import company_pb2, job_pb2, user_pb2
+from interviewplatform.v1 import company_pb2, interview_pb2, job_pb2, user_pb2
 from interviewplatform.v1 import company_service_pb2 as cpb
 from interviewplatform.v1 import department_service_pb2 as dpb
+from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
 from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
@@ -110,6 +112,7 @@ NO_COMPANY = Outcome(grpc.StatusCode.NOT_FOUND, "COMPANY_NOT_FOUND")
 NO_DEPARTMENT = Outcome(grpc.StatusCode.NOT_FOUND, "DEPARTMENT_NOT_FOUND")
 NO_USER = Outcome(grpc.StatusCode.NOT_FOUND, "USER_NOT_FOUND")
 NO_JOB = Outcome(grpc.StatusCode.NOT_FOUND, "JOB_NOT_FOUND")
+NO_INTERVIEW = Outcome(grpc.StatusCode.NOT_FOUND, "INTERVIEW_NOT_FOUND")
 
 
 def unauthenticated(reason: str) -> Outcome:
@@ -349,6 +352,33 @@ def new_job(department: Callable[[World], company_pb2.Department]) -> Build:
         department_id=department(w).id, title=f"Matrix {tag()}", description="Matrix job")))
 
 
+def in_a_day(days: float = 1) -> Any:
+    holder = interview_pb2.Interview()
+    holder.scheduled_time.FromDatetime(datetime.now(UTC) + timedelta(days=days))
+    return holder.scheduled_time
+
+
+def new_interview(department: Callable[[World], company_pb2.Department]) -> Build:
+    async def build(w: World, who: str) -> Message:
+        job = await fresh_job(w, department(w), with_questions=True)
+        return ipb.ScheduleInterviewRequest(interview=interview_pb2.Interview(
+            job_id=job.id, language="en", mode=interview_pb2.INTERVIEW_MODE_STATIC,
+            scheduled_time=in_a_day(),
+            candidate=interview_pb2.Candidate(full_name="Matrix Candidate",
+                                              email=f"matrix-{tag()}@example.com")))
+
+    return build
+
+
+def on_fresh_interview(department: Callable[[World], company_pb2.Department],
+                       make: Callable[[interview_pb2.Interview], Message]) -> Build:
+    async def build(w: World, who: str) -> Message:
+        job = await fresh_job(w, department(w), with_questions=True)
+        return make(await w.api.interview(w.root, job.id))
+
+    return build
+
+
 # Checks on OK responses.
 
 def own_company_id(w: World, who: str) -> str:
@@ -457,6 +487,34 @@ def check_jobs_unfiltered(w: World, who: str, r: jpb.ListJobsResponse) -> None:
         require(all(j.department_id == w.a1.id for j in r.jobs), "a job outside A1 is listed")
 
 
+def check_interview_in(department: Callable[[World], company_pb2.Department]) -> Check:
+    def check(w: World, who: str, r: Any) -> None:
+        require(r.interview.department_id == department(w).id
+                and r.interview.company_id == w.a.company.id,
+                f"answered interview {r.interview.id}")
+
+    return check
+
+
+def check_interviews_of_a1(w: World, who: str, r: ipb.ListInterviewsResponse) -> None:
+    if who == ADMIN_B:
+        require(not r.interviews, f"admin of B sees {len(r.interviews)} interviews of A1")
+        return
+    require(bool(r.interviews), "no interview of A1 listed")
+    require(all(i.department_id == w.a1.id for i in r.interviews),
+            "an interview outside A1 is listed")
+
+
+def check_interviews_unfiltered(w: World, who: str, r: ipb.ListInterviewsResponse) -> None:
+    if who == SUPER:
+        return
+    require(all(i.company_id == own_company_id(w, who) for i in r.interviews),
+            f"{who} sees interviews of another company")
+    if who == USER_A1:
+        require(all(i.department_id == w.a1.id for i in r.interviews),
+                "an interview outside A1 is listed")
+
+
 def check_question_set(w: World, who: str, r: Any) -> None:
     require(r.question_set.version >= 1 and len(r.question_set.questions) == 1,
             "no question set")
@@ -493,10 +551,10 @@ def check_events_unfiltered(w: World, who: str, r: apb.ListAuditEventsResponse) 
 
 # --- the matrix -------------------------------------------------------------------------------
 
-AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB = (
+AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW = (
     f"{PACKAGE}.{s}." for s in ("AuthService", "SystemService", "CompanyService",
                                 "DepartmentService", "UserService", "AuditService",
-                                "JobService"))
+                                "JobService", "InterviewService"))
 
 MATRIX: dict[str, tuple[Case, ...]] = {
     # AuthService --------------------------------------------------------------------------
@@ -749,6 +807,38 @@ MATRIX: dict[str, tuple[Case, ...]] = {
                           with_questions=True),
              signed_in(OK, OK, user_a1, NO_JOB), check_question_sets)
         for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    # InterviewService: scoped like jobs; nobody is DENIED ----------------------------------
+    INTERVIEW + "ScheduleInterview": (
+        Case("in-A1", new_interview(a1_of), signed_in(OK, OK, OK, NO_JOB),
+             check_interview_in(a1_of)),
+        Case("in-A2", new_interview(a2_of), signed_in(OK, OK, NO_JOB, NO_JOB),
+             check_interview_in(a2_of)),
+    ),
+    INTERVIEW + "GetInterview": tuple(
+        Case(f"interview-in-{name}",
+             on_fresh_interview(dept, lambda i: ipb.GetInterviewRequest(id=i.id)),
+             signed_in(OK, OK, user_a1, NO_INTERVIEW), check_interview_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_INTERVIEW))),
+    INTERVIEW + "ListInterviews": (
+        Case("department-A1",
+             on_fresh_interview(a1_of, lambda i: ipb.ListInterviewsRequest(
+                 department_id=i.department_id, page_size=500)),
+             signed_in(OK, OK, OK, OK), check_interviews_of_a1),
+        Case("unfiltered", sync(lambda w, who: ipb.ListInterviewsRequest(page_size=500)),
+             signed_in(OK, OK, OK, OK), check_interviews_unfiltered, in_tenant_a=False),
+    ),
+    INTERVIEW + "RescheduleInterview": tuple(
+        Case(f"interview-in-{name}",
+             on_fresh_interview(dept, lambda i: ipb.RescheduleInterviewRequest(
+                 id=i.id, scheduled_time=in_a_day(2))),
+             signed_in(OK, OK, user_a1, NO_INTERVIEW), check_interview_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_INTERVIEW))),
+    INTERVIEW + "CancelInterview": tuple(
+        Case(f"interview-in-{name}",
+             on_fresh_interview(dept, lambda i: ipb.CancelInterviewRequest(
+                 id=i.id, reason="matrix")),
+             signed_in(OK, OK, user_a1, NO_INTERVIEW), check_interview_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_INTERVIEW))),
 }
 
 
@@ -769,7 +859,7 @@ def grpc_path(method: MethodDescriptor) -> str:
 def test_discovery_finds_the_services() -> None:
     services = {m.containing_service.name for m in METHODS.values()}
     assert {"AuthService", "SystemService", "CompanyService", "DepartmentService",
-            "UserService", "AuditService", "JobService"} <= services, services
+            "UserService", "AuditService", "JobService", "InterviewService"} <= services, services
 
 
 def test_every_rpc_has_a_matrix_entry() -> None:
@@ -890,6 +980,8 @@ REST_SAMPLE = {
     AUDIT + "ListAuditEvents": "company-A",
     JOB + "CreateJob": "in-A1",
     JOB + "GetJob": "job-in-A2",
+    INTERVIEW + "GetInterview": "interview-in-A2",
+    INTERVIEW + "CancelInterview": "interview-in-A1",
 }
 REST_CELLS = [pytest.param(rpc, case, who, id=cell_id(rpc, case, who))
               for rpc, target in REST_SAMPLE.items()
