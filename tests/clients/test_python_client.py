@@ -192,3 +192,24 @@ async def test_login_and_me_through_envoy(envoy: EnvoyProcess, make_user: UserFa
         with pytest.raises(Unauthenticated) as err:
             await c.login(user.email, "not the password")
         assert err.value.reason == "INVALID_CREDENTIALS"
+
+
+async def test_typed_stubs_of_every_service_through_call(platform: Platform,
+                                                         make_user: UserFactory) -> None:
+    from interview_platform_client import NotFound
+    from interviewplatform.v1 import company_pb2, company_service_pb2
+
+    admin = await make_user()
+    async with InterviewPlatformClient(f"127.0.0.1:{platform.port}") as client:
+        await client.login(admin.email, DEFAULT_PASSWORD)
+        created = await client.call(client.companies.CreateCompany,
+                                    company_service_pb2.CreateCompanyRequest(
+                                        company=company_pb2.Company(name="Client Co")))
+        assert created.company.name == "Client Co"
+        got = await client.call(client.companies.GetCompany,
+                                company_service_pb2.GetCompanyRequest(id=created.company.id))
+        assert got.company.id == created.company.id
+        with pytest.raises(NotFound) as err:
+            await client.call(client.companies.GetCompany, company_service_pb2.GetCompanyRequest(
+                id="00000000-0000-4000-8000-000000000000"))
+        assert err.value.reason == "COMPANY_NOT_FOUND"

@@ -8,8 +8,16 @@ from typing import Self, TypeVar
 import grpc
 from google.protobuf.message import Message
 from grpc import aio
+from interviewplatform.v1 import (
+    audit_service_pb2_grpc,
+    auth_service_pb2_grpc,
+    company_service_pb2_grpc,
+    department_service_pb2_grpc,
+    job_service_pb2_grpc,
+    system_service_pb2_grpc,
+    user_service_pb2_grpc,
+)
 from interviewplatform.v1 import auth_service_pb2 as auth_pb
-from interviewplatform.v1 import auth_service_pb2_grpc, system_service_pb2_grpc
 from interviewplatform.v1 import system_service_pb2 as system_pb
 
 from interview_platform_client.errors import Unauthenticated, error_from_rpc
@@ -47,6 +55,12 @@ class InterviewPlatformClient:
             self._channel = aio.insecure_channel(target)
         self._auth = auth_service_pb2_grpc.AuthServiceStub(self._channel)
         self._system = system_service_pb2_grpc.SystemServiceStub(self._channel)
+        # Typed stubs of every service, for ``call()``.
+        self.companies = company_service_pb2_grpc.CompanyServiceStub(self._channel)
+        self.departments = department_service_pb2_grpc.DepartmentServiceStub(self._channel)
+        self.users = user_service_pb2_grpc.UserServiceStub(self._channel)
+        self.jobs = job_service_pb2_grpc.JobServiceStub(self._channel)
+        self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
 
     async def __aenter__(self) -> Self:
         return self
@@ -61,7 +75,10 @@ class InterviewPlatformClient:
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token}"),) if self.token else ()
 
-    async def _call(self, method: aio.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
+    async def call(self, method: aio.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
+        """Call any RPC of the typed stubs with the bearer token and the default deadline;
+        failures raise PlatformError subclasses. Example:
+        ``await client.call(client.companies.GetCompany, GetCompanyRequest(id=...))``."""
         try:
             return await method(request, timeout=self.timeout, metadata=self._metadata())
         except aio.AioRpcError as exc:
@@ -80,7 +97,7 @@ class InterviewPlatformClient:
 
     async def login(self, email: str, password: str) -> auth_pb.LoginResponse:
         """Sign in; stores the access and refresh tokens on the client."""
-        response = await self._call(self._auth.Login,
+        response = await self.call(self._auth.Login,
                                     auth_pb.LoginRequest(email=email, password=password))
         self._store(response.tokens)
         return response
@@ -88,22 +105,22 @@ class InterviewPlatformClient:
     async def refresh(self, refresh_token: str | None = None) -> auth_pb.RefreshResponse:
         """Rotate the token pair (the stored refresh token unless one is given)."""
         request = auth_pb.RefreshRequest(refresh_token=self._stored_refresh_token(refresh_token))
-        response = await self._call(self._auth.Refresh, request)
+        response = await self.call(self._auth.Refresh, request)
         self._store(response.tokens)
         return response
 
     async def logout(self, refresh_token: str | None = None) -> auth_pb.LogoutResponse:
         """Revoke the session on the server and forget the stored tokens."""
         request = auth_pb.LogoutRequest(refresh_token=self._stored_refresh_token(refresh_token))
-        response = await self._call(self._auth.Logout, request)
+        response = await self.call(self._auth.Logout, request)
         if refresh_token is None or refresh_token == self.refresh_token:
             self.token = self.refresh_token = None
         return response
 
     async def me(self) -> auth_pb.GetMeResponse:
         """The identity carried by the access token."""
-        return await self._call(self._auth.GetMe, auth_pb.GetMeRequest())
+        return await self.call(self._auth.GetMe, auth_pb.GetMeRequest())
 
     async def health(self) -> system_pb.GetHealthResponse:
         """Platform health; raises Unavailable when a required component is down."""
-        return await self._call(self._system.GetHealth, system_pb.GetHealthRequest())
+        return await self.call(self._system.GetHealth, system_pb.GetHealthRequest())
