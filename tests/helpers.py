@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import grpc.aio
 import httpx
+import pytest
 from interviewplatform.v1 import auth_service_pb2_grpc, system_service_pb2_grpc
 
 from server.domain.models import User
@@ -124,3 +126,14 @@ async def start_envoy(upstream_port: int, folder: Path) -> AsyncIterator[EnvoyPr
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+async def fails(call: Awaitable[object], code: grpc.StatusCode,
+                reason: str | None = None) -> grpc.aio.AioRpcError:
+    """Await a call that must fail with `code` (and ErrorInfo `reason`)."""
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call
+    assert err.value.code() == code, (err.value.code(), err.value.details())
+    if reason is not None:
+        assert error_info(err.value)[0] == reason, err.value.details()
+    return err.value

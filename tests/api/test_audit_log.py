@@ -5,14 +5,12 @@ keyset pages, newest first; the table is append-only; a failed mutation leaves n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 import sqlalchemy.exc
 from google.protobuf import field_mask_pb2, timestamp_pb2
-from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as pb
 from interviewplatform.v1 import company_pb2, user_pb2
 from interviewplatform.v1 import company_service_pb2 as cpb
@@ -22,21 +20,10 @@ from sqlalchemy import text
 
 from server.app import Platform
 from tests.factories import Api, Tenant, auth, make_tenant
-from tests.helpers import error_info
+from tests.helpers import fails
 
 PASSWORD = "saffron lighthouse 42 tide"
 MEMBER = user_pb2.ROLE_DEPARTMENT_USER
-
-
-async def fails(call: Awaitable[object], code: grpc.StatusCode,
-                reason: str | None = None) -> aio.AioRpcError:
-    """Await a call that must fail with `code` (and ErrorInfo `reason`)."""
-    with pytest.raises(aio.AioRpcError) as err:
-        await call
-    assert err.value.code() == code, (err.value.code(), err.value.details())
-    if reason is not None:
-        assert error_info(err.value)[0] == reason, err.value.details()
-    return err.value
 
 
 def with_request_id(token: str, request_id: str) -> tuple[tuple[str, str], ...]:

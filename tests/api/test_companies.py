@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
@@ -23,21 +23,10 @@ from sqlalchemy import text
 
 from server.app import Platform
 from tests.factories import Api, Tenant, auth
-from tests.helpers import DEFAULT_PASSWORD, error_info
+from tests.helpers import DEFAULT_PASSWORD, error_info, fails
 
 ACTIVE = user_pb2.ENTITY_STATUS_ACTIVE
 INACTIVE = user_pb2.ENTITY_STATUS_INACTIVE
-
-
-async def fails(call: Awaitable[object], code: grpc.StatusCode,
-                reason: str | None = None) -> aio.AioRpcError:
-    """Await a call that must fail with `code` (and ErrorInfo `reason`)."""
-    with pytest.raises(aio.AioRpcError) as err:
-        await call
-    assert err.value.code() == code, (err.value.code(), err.value.details())
-    if reason is not None:
-        assert error_info(err.value)[0] == reason, err.value.details()
-    return err.value
 
 
 def violated_fields(exc: aio.AioRpcError) -> set[str]:

@@ -21,21 +21,10 @@ from sqlalchemy import text
 
 from server.app import Platform
 from tests.factories import Api, Tenant, auth
-from tests.helpers import error_info
+from tests.helpers import error_info, fails
 
 ACTIVE = user_pb2.ENTITY_STATUS_ACTIVE
 INACTIVE = user_pb2.ENTITY_STATUS_INACTIVE
-
-
-async def fails(call: Awaitable[object], code: grpc.StatusCode,
-                reason: str | None = None) -> aio.AioRpcError:
-    """Await a call that must fail with `code` (and ErrorInfo `reason`)."""
-    with pytest.raises(aio.AioRpcError) as err:
-        await call
-    assert err.value.code() == code, (err.value.code(), err.value.details())
-    if reason is not None:
-        assert error_info(err.value)[0] == reason, err.value.details()
-    return err.value
 
 
 def mask(*paths: str) -> field_mask_pb2.FieldMask:

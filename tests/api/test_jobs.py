@@ -14,7 +14,6 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import field_mask_pb2
-from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as apb
 from interviewplatform.v1 import job_pb2, user_pb2
 from interviewplatform.v1 import job_service_pb2 as pb
@@ -23,19 +22,9 @@ from server.domain.models import Role
 from server.providers import documents
 from tests.documents import PNG, docx_file, pdf
 from tests.factories import Api, Tenant, auth
-from tests.helpers import error_info
+from tests.helpers import fails
 
 INACTIVE = user_pb2.ENTITY_STATUS_INACTIVE
-
-
-async def fails(call: Awaitable[object], code: grpc.StatusCode,
-                reason: str | None = None) -> aio.AioRpcError:
-    with pytest.raises(aio.AioRpcError) as err:
-        await call
-    assert err.value.code() == code, (err.value.code(), err.value.details())
-    if reason is not None:
-        assert error_info(err.value)[0] == reason, err.value.details()
-    return err.value
 
 
 def unique(prefix: str) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from server.app import Platform
 from tests.factories import Api, Tenant, auth, make_tenant
-from tests.helpers import DEFAULT_PASSWORD, error_info
+from tests.helpers import DEFAULT_PASSWORD, error_info, fails
 
 ACTIVE = user_pb2.ENTITY_STATUS_ACTIVE
 INACTIVE = user_pb2.ENTITY_STATUS_INACTIVE
@@ -34,17 +34,6 @@ SUPER = user_pb2.ROLE_SUPER_ADMIN
 ADMIN = user_pb2.ROLE_COMPANY_ADMIN
 MEMBER = user_pb2.ROLE_DEPARTMENT_USER
 PASSWORD = "violet kettle under 9 stars"
-
-
-async def fails(call: Awaitable[object], code: grpc.StatusCode,
-                reason: str | None = None) -> aio.AioRpcError:
-    """Await a call that must fail with `code` (and ErrorInfo `reason`)."""
-    with pytest.raises(aio.AioRpcError) as err:
-        await call
-    assert err.value.code() == code, (err.value.code(), err.value.details())
-    if reason is not None:
-        assert error_info(err.value)[0] == reason, err.value.details()
-    return err.value
 
 
 def violated_fields(exc: aio.AioRpcError) -> set[str]:
