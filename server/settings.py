@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1, le=64)
     outbox_sweep_seconds: int = Field(10, ge=1, le=59)
     outbox_sweep_after_seconds: float = Field(5.0, ge=0, le=3600)
+    reminder_lead_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+    interview_timer_seconds: int = Field(30, ge=1, le=59)
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

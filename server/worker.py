@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from server.domain.interviews import InterviewUseCases
 from server.domain.ports import UowFactory
 from server.jobs.email import EmailDelivery
 from server.jobs.maintenance import Maintenance
 from server.jobs.queue import JobQueue, conninfo_from
+from server.providers.documents import DocumentReader
 from server.providers.email.base import Mailer
 from server.providers.email.maildir import MaildirMailer
 from server.providers.email.smtp import SmtpMailer
@@ -43,6 +45,11 @@ def describe_mailer(settings: Settings) -> str:
     return f"maildir {settings.data_dir / 'maildir'}"
 
 
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 @dataclass
 class Background:
     queue: JobQueue
@@ -66,6 +73,11 @@ async def start_background(settings: Settings, database_url: str, uow: UowFactor
                      sweep_every_seconds=settings.outbox_sweep_seconds,
                      sweep_after=timedelta(seconds=settings.outbox_sweep_after_seconds),
                      maintenance=maintenance)
+    queue.add_interview_timers(
+        InterviewUseCases(uow, DocumentReader(), _Clock(),
+                          public_base_url=settings.public_base_url, kick=queue.enqueue_email),
+        reminder_lead=timedelta(minutes=settings.reminder_lead_minutes),
+        every_seconds=settings.interview_timer_seconds)
     await queue.app.open_async()
     background = Background(queue=queue)
     if run_worker:

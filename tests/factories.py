@@ -126,15 +126,19 @@ class Api:
         return found
 
     async def interview(self, token: str, job_id: str, *, language: str = "en",
-                        start: datetime | None = None, name: str = "Cand Idate",
+                        start: datetime | None = None, end: datetime | None = None,
+                        name: str = "Cand Idate",
                         email: str | None = None) -> interview_pb2.Interview:
         """Schedule an interview for a job (starting in a day unless `start` says)."""
         when = interview_pb2.Interview()
         when.scheduled_time.FromDatetime(start or datetime.now(UTC) + timedelta(days=1))
+        if end is not None:
+            when.window_end_time.FromDatetime(end)
         response = await self.interviews.ScheduleInterview(
             interview_service_pb2.ScheduleInterviewRequest(interview=interview_pb2.Interview(
                 job_id=job_id, language=language, mode=interview_pb2.INTERVIEW_MODE_STATIC,
                 scheduled_time=when.scheduled_time,
+                window_end_time=when.window_end_time if end is not None else None,
                 candidate=interview_pb2.Candidate(
                     full_name=name,
                     email=email or f"cand-{uuid.uuid4().hex[:10]}@example.com"))),

@@ -25,7 +25,7 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import structlog
@@ -47,7 +47,9 @@ from server.domain.models import (
     InterviewMode,
     InterviewStatus,
     Page,
+    Principal,
     ResumeFile,
+    Role,
 )
 from server.domain.outbox import NewEmail
 from server.domain.ports import Clock, UnitOfWork, UowFactory
@@ -322,3 +324,67 @@ class InterviewUseCases:
             sent = [await self._email(uow, caller, "cancellation", after, None)]
         await self._deliver(sent)
         return after
+
+    # --- timers (run by the job queue) ---------------------------------------------------
+
+    async def send_reminders(self, lead: timedelta) -> int:
+        """Remind candidates whose interview starts within `lead`, once per interview. The
+        reminder carries a fresh link token (only hashes are stored, so the invitation's
+        token cannot be shown again); the outbox row itself records that it was sent."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            due = await uow.interviews.due_for_reminder(now, now + lead)
+        caller = system_caller()
+        sent: list[UUID] = []
+        for interview_id in due:
+            async with self._uow() as uow:
+                interview = await uow.interviews.get(SYSTEM, interview_id, for_update=True)
+                if interview is None or interview.status is not InterviewStatus.SCHEDULED:
+                    continue
+                if interview_id not in await uow.interviews.due_for_reminder(now, now + lead):
+                    continue  # another worker reminded it meanwhile
+                token = await self._issue_token(uow, interview)
+                sent.append(await self._email(uow, caller, "reminder", interview,
+                                              self._link(token)))
+                await uow.audit.append(record(caller, "interview.remind", resource(interview),
+                                              interview.company_id))
+        await self._deliver(sent)
+        return len(sent)
+
+    async def expire_overdue(self) -> int:
+        """Move interviews whose window has ended to EXPIRED (through the state machine) and
+        revoke their tokens."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            overdue = await uow.interviews.past_window(now)
+        caller = system_caller()
+        expired = 0
+        for interview_id in overdue:
+            async with self._uow() as uow:
+                before = await uow.interviews.get(SYSTEM, interview_id, for_update=True)
+                if before is None or before.window_end > now:
+                    continue
+                try:
+                    status = transition(before.status, InterviewEvent.EXPIRE)
+                except FailedPrecondition:
+                    continue  # completed or cancelled meanwhile
+                after = await uow.interviews.update(interview_id, {"status": status}, None)
+                await uow.candidate_tokens.revoke_all(interview_id, now)
+                await uow.audit.append(record(caller, "interview.expire", resource(after),
+                                              after.company_id,
+                                              changes({"status": before.status},
+                                                      {"status": after.status})))
+                expired += 1
+        return expired
+
+
+# Background jobs act as the platform itself: every tenant is visible to them, and the audit
+# log shows them as the "system" actor.
+SYSTEM = Principal(user_id=UUID(int=0), email="system", role=Role.SUPER_ADMIN, company_id=None,
+                   department_id=None, token_id="system", expires_at=datetime.max.replace(
+                       tzinfo=UTC))
+
+
+def system_caller() -> Caller:
+    return Caller(principal=SYSTEM, request_id="job", client_address="")
+

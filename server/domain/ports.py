@@ -6,6 +6,7 @@ outside it is never returned, so callers answer NOT_FOUND without learning that 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -111,6 +112,8 @@ class InterviewRepository(Protocol):
                    status: InterviewStatus | None, start: datetime | None,
                    end: datetime | None, after: Cursor | None,
                    limit: int) -> list[Interview]: ...
+    async def due_for_reminder(self, now: datetime, until: datetime) -> Sequence[UUID]: ...
+    async def past_window(self, now: datetime) -> Sequence[UUID]: ...
 
 
 class CandidateTokenRepository(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from typing import Protocol
 from uuid import UUID
 
 import procrastinate
@@ -12,6 +13,12 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from server.jobs.email import EmailDelivery
 from server.jobs.maintenance import Maintenance
+
+
+class InterviewTimers(Protocol):
+    async def send_reminders(self, lead: timedelta) -> int: ...
+    async def expire_overdue(self) -> int: ...
+
 
 EMAIL_QUEUE = "email"
 MAINTENANCE_QUEUE = "maintenance"
@@ -56,6 +63,18 @@ class JobQueue:
             async def purge_expired(timestamp: int) -> None:
                 removed = await maintenance.purge()
                 log.info("purged expired rows", **removed)
+
+    def add_interview_timers(self, interviews: InterviewTimers, *, reminder_lead: timedelta,
+                             every_seconds: int) -> None:
+        """Reminders before interviews start, and expiry when their window has ended."""
+
+        @self.app.periodic(cron=f"* * * * * */{every_seconds}", periodic_id="interviews")
+        @self.app.task(name="interview_timers", queue=MAINTENANCE_QUEUE)
+        async def interview_timers(timestamp: int) -> None:
+            reminded = await interviews.send_reminders(reminder_lead)
+            expired = await interviews.expire_overdue()
+            if reminded or expired:
+                log.info("interview timers", reminded=reminded, expired=expired)
 
     async def enqueue_email(self, message_id: UUID) -> None:
         """Queue delivery of one outbox message (at most one queued job per message)."""

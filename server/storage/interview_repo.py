@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, tuple_, update
@@ -21,7 +22,7 @@ from server.domain.models import (
 )
 from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
-from server.storage.orm import CandidateTokenRow, InterviewRow
+from server.storage.orm import CandidateTokenRow, EmailOutboxRow, InterviewRow
 from server.storage.sql import plain_values
 
 
@@ -120,6 +121,30 @@ class SqlInterviewRepository:
             query = query.where(tuple_(InterviewRow.scheduled_at, InterviewRow.id) > key)
         query = query.order_by(InterviewRow.scheduled_at, InterviewRow.id).limit(limit)
         return [_interview(r) for r in (await self._s.scalars(query)).all()]
+
+
+    async def due_for_reminder(self, now: datetime, until: datetime) -> Sequence[uuid.UUID]:
+        """Scheduled interviews starting in (now, until] with no reminder in the outbox."""
+        reminded = select(EmailOutboxRow.id).where(
+            EmailOutboxRow.kind == "reminder",
+            EmailOutboxRow.resource == func.concat("interviews/", InterviewRow.id))
+        rows = await self._s.scalars(
+            select(InterviewRow.id).where(
+                InterviewRow.status == InterviewStatus.SCHEDULED.value,
+                InterviewRow.scheduled_at > now, InterviewRow.scheduled_at <= until,
+                ~reminded.exists())
+            .order_by(InterviewRow.scheduled_at).limit(500))
+        return rows.all()
+
+    async def past_window(self, now: datetime) -> Sequence[uuid.UUID]:
+        """Interviews still open whose window has ended."""
+        open_states = [s.value for s in (InterviewStatus.PENDING, InterviewStatus.SCHEDULED,
+                                         InterviewStatus.IN_PROGRESS)]
+        rows = await self._s.scalars(
+            select(InterviewRow.id).where(InterviewRow.status.in_(open_states),
+                                          InterviewRow.window_end <= now)
+            .order_by(InterviewRow.window_end).limit(500))
+        return rows.all()
 
 
 class SqlCandidateTokenRepository:
