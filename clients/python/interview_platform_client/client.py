@@ -13,6 +13,7 @@ from interviewplatform.v1 import (
     auth_service_pb2_grpc,
     company_service_pb2_grpc,
     department_service_pb2_grpc,
+    interview_service_pb2_grpc,
     job_service_pb2_grpc,
     system_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -60,6 +61,7 @@ class InterviewPlatformClient:
         self.departments = department_service_pb2_grpc.DepartmentServiceStub(self._channel)
         self.users = user_service_pb2_grpc.UserServiceStub(self._channel)
         self.jobs = job_service_pb2_grpc.JobServiceStub(self._channel)
+        self.interviews = interview_service_pb2_grpc.InterviewServiceStub(self._channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
 
     async def __aenter__(self) -> Self:
