@@ -19,6 +19,8 @@ from interviewplatform.v1 import (
     audit_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
+    candidate_service_pb2,
+    candidate_service_pb2_grpc,
     company_service_pb2,
     company_service_pb2_grpc,
     department_service_pb2,
@@ -35,6 +37,7 @@ from interviewplatform.v1 import (
 
 from server import context
 from server.api.auth_service import AuthService
+from server.api.candidate_service import CandidateService
 from server.api.company_service import CompanyService, DepartmentService
 from server.api.interview_service import InterviewService
 from server.api.job_service import JobService
@@ -43,6 +46,7 @@ from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
 from server.domain.audit_log import AuditLogUseCases
 from server.domain.auth import AuthUseCases, ThrottlePolicy
+from server.domain.candidate import CandidateUseCases, PinnedQuestionProvider, StaffAnswerReads
 from server.domain.directory import DirectoryUseCases
 from server.domain.interviews import InterviewUseCases
 from server.domain.jobs import JobUseCases
@@ -65,7 +69,7 @@ SERVICE_NAMES = tuple(
     service.full_name
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
                    department_service_pb2, user_service_pb2, audit_service_pb2,
-                   job_service_pb2, interview_service_pb2)
+                   job_service_pb2, interview_service_pb2, candidate_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -170,7 +174,10 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     interview_service_pb2_grpc.add_InterviewServiceServicer_to_server(
         InterviewService(InterviewUseCases(uow, DocumentReader(), clock,
                                            public_base_url=settings.public_base_url,
-                                           kick=background.queue.enqueue_email)), server)
+                                           kick=background.queue.enqueue_email),
+                         StaffAnswerReads(uow)), server)
+    candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(
+        CandidateService(CandidateUseCases(uow, clock, PinnedQuestionProvider())), server)
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
                                   "email": (False, email_probe)}), server)

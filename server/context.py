@@ -10,6 +10,9 @@ from server.domain.models import Caller, Principal
 
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+# The raw bearer token of a candidate method (CandidateService): verified by the use-case
+# against candidate_tokens, never as a staff JWT.
+candidate_token_var: ContextVar[str] = ContextVar("candidate_token", default="")
 # The call's servicer context; metadata and peer are read from it lazily, since only sign-in
 # and audited calls need the client address.
 call_var: ContextVar[Any] = ContextVar("call", default=None)

@@ -13,7 +13,7 @@ TEMPLATE = ROOT / "envoy" / "envoy.tmpl.yaml"
 DESCRIPTOR = ROOT / "generated" / "interviewplatform.binpb"
 SERVICES = tuple(f"interviewplatform.v1.{name}" for name in (
     "AuthService", "SystemService", "CompanyService", "DepartmentService", "UserService",
-    "AuditService", "JobService", "InterviewService"))
+    "AuditService", "JobService", "InterviewService", "CandidateService"))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from server.api import convert
 from server.api.job_service import DIFFICULTY_FROM_PROTO, DIFFICULTY_TO_PROTO
 from server.context import caller
 from server.domain import models
+from server.domain.candidate import StaffAnswerReads
 from server.domain.interviews import InterviewUseCases, NewInterview
 
 Ctx = aio.ServicerContext[Any, Any]
@@ -63,6 +64,12 @@ def interview(i: models.Interview) -> interview_pb2.Interview:
         create_time=convert.timestamp(i.created_at), update_time=convert.timestamp(i.updated_at))
 
 
+def answer(a: models.Answer) -> interview_pb2.Answer:
+    return interview_pb2.Answer(question_id=a.question_id, position=a.position, text=a.text,
+                                code=a.code, code_language=a.code_language,
+                                create_time=convert.timestamp(a.created_at))
+
+
 def new_interview(i: interview_pb2.Interview) -> NewInterview:
     c = i.candidate
     return NewInterview(
@@ -77,8 +84,9 @@ def new_interview(i: interview_pb2.Interview) -> NewInterview:
 
 
 class InterviewService(interview_service_pb2_grpc.InterviewServiceServicer):
-    def __init__(self, interviews: InterviewUseCases) -> None:
+    def __init__(self, interviews: InterviewUseCases, answers: StaffAnswerReads) -> None:
         self._i = interviews
+        self._answers = answers
 
     async def ScheduleInterview(self, request: pb.ScheduleInterviewRequest,
                                 context: Ctx) -> pb.ScheduleInterviewResponse:
@@ -92,8 +100,9 @@ class InterviewService(interview_service_pb2_grpc.InterviewServiceServicer):
 
     async def GetInterview(self, request: pb.GetInterviewRequest,
                            context: Ctx) -> pb.GetInterviewResponse:
-        found = await self._i.get(caller(), convert.req_uuid(request.id))
-        return pb.GetInterviewResponse(interview=interview(found))
+        found, answers = await self._answers.get(caller(), convert.req_uuid(request.id))
+        return pb.GetInterviewResponse(interview=interview(found),
+                                       answers=[answer(a) for a in answers])
 
     async def ListInterviews(self, request: pb.ListInterviewsRequest,
                              context: Ctx) -> pb.ListInterviewsResponse:

@@ -311,3 +311,26 @@ class Interview:
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A candidate's answer to one question of an interview (one per question, immutable)."""
+
+    interview_id: UUID
+    question_id: str
+    position: int
+    text: str
+    code: str
+    code_language: str
+    request_id: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateTokenInfo:
+    """What a candidate's link token (found by its hash) says."""
+
+    interview_id: UUID
+    expires_at: datetime
+    revoked_at: datetime | None

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from server.domain.audit import AuditRecord
 from server.domain.models import (
+    Answer,
     AuditEvent,
     Candidate,
+    CandidateTokenInfo,
     Company,
     Department,
     EntityStatus,
@@ -124,6 +127,14 @@ class CandidateTokenRepository(Protocol):
     async def revoke_all(self, interview_id: UUID, at: datetime) -> int: ...
 
 
+class CandidateRepository(Protocol):
+    """The candidate's side: link tokens found by their hash, and answers."""
+
+    async def token(self, token_hash: bytes) -> CandidateTokenInfo | None: ...
+    async def answers(self, interview_id: UUID) -> list[Answer]: ...
+    async def add_answer(self, answer: Answer) -> Answer: ...
+
+
 class SessionRepository(Protocol):
     async def create(self, *, family_id: UUID, user_id: UUID, token_hash: bytes,
                      expires_at: datetime) -> RefreshSession: ...
@@ -192,6 +203,8 @@ class UnitOfWork(Protocol):
     @property
     def candidate_tokens(self) -> CandidateTokenRepository: ...
     @property
+    def candidates(self) -> CandidateRepository: ...
+    @property
     def audit(self) -> AuditRepository: ...
     @property
     def attempts(self) -> LoginAttemptRepository: ...
@@ -231,3 +244,24 @@ class SessionChecker(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionContext:
+    """What a question provider knows when asked for the next question: the interview (never
+    the candidate's age or sex, which no AI may see), its pinned question set and the answers
+    so far."""
+
+    interview_id: UUID
+    language: str
+    domain: str | None
+    question_set: QuestionSet
+    answers: tuple[Answer, ...]
+
+
+class QuestionProvider(Protocol):
+    """Chooses the next question of a DYNAMIC interview; None when the interview has no more
+    questions. The AI issue implements it; until then server/domain/candidate.py's
+    PinnedQuestionProvider serves the pinned set in order."""
+
+    async def next_question(self, context: QuestionContext) -> Question | None: ...

@@ -8,7 +8,7 @@ from typing import Any
 
 from grpc import aio
 
-from server.context import principal_var
+from server.context import candidate_token_var, principal_var
 from server.domain.errors import Unauthenticated
 from server.domain.ports import SessionChecker, TokenService
 
@@ -23,6 +23,14 @@ PUBLIC_METHODS: frozenset[str] = frozenset({
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
     "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
 })
+
+# Candidate methods take the candidate's link token as the bearer token instead of a staff JWT:
+# it is handed to the use-case (server/domain/candidate.py), which checks it against
+# candidate_tokens. A staff JWT is no candidate token, and a candidate token no staff JWT.
+CANDIDATE_METHODS: frozenset[str] = frozenset(
+    f"/interviewplatform.v1.CandidateService/{name}" for name in (
+        "GetPublicInterview", "StartInterview", "GetNextQuestion", "SubmitAnswer",
+        "CompleteInterview"))
 
 BEARER = "bearer "
 
@@ -53,6 +61,10 @@ class Authenticator:
         token = bearer_token(context)
         if not token:
             raise Unauthenticated("missing bearer token", reason="TOKEN_MISSING")
+        if method_name in CANDIDATE_METHODS:
+            principal_var.set(None)
+            candidate_token_var.set(token)
+            return None
         principal = self._tokens.verify_access(token)
         principal_var.set(principal)
         if self._sessions is not None and not self._sessions.check_cached(principal):

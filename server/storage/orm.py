@@ -363,3 +363,24 @@ class CandidateTokenRow(Base):
                                                  server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnswerRow(Base):
+    """A candidate's answer to one question of an interview: one per question, never changed."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "question_id", name="answers_interview_question_key"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False)
+    question_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    code: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    code_language: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
+    request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())

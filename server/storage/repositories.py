@@ -14,6 +14,7 @@ from server.domain.models import EntityStatus, Principal, RefreshSession, Role, 
 from server.domain.paging import Cursor, uuid_key
 from server.storage import scope
 from server.storage.audit_repo import SqlAuditRepository
+from server.storage.candidate_repo import SqlCandidateRepository
 from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
 from server.storage.interview_repo import SqlCandidateTokenRepository, SqlInterviewRepository
 from server.storage.job_repo import SqlJobRepository, SqlQuestionSetRepository
@@ -189,6 +190,7 @@ class SqlUnitOfWork:
     question_sets: SqlQuestionSetRepository
     interviews: SqlInterviewRepository
     candidate_tokens: SqlCandidateTokenRepository
+    candidates: SqlCandidateRepository
     audit: SqlAuditRepository
     attempts: SqlLoginAttemptRepository
     idempotency: SqlIdempotencyRepository
@@ -211,6 +213,7 @@ class SqlUnitOfWork:
         self.question_sets = SqlQuestionSetRepository(s)
         self.interviews = SqlInterviewRepository(s)
         self.candidate_tokens = SqlCandidateTokenRepository(s)
+        self.candidates = SqlCandidateRepository(s)
         self.audit = SqlAuditRepository(s)
         self.attempts = SqlLoginAttemptRepository(s)
         self.idempotency = SqlIdempotencyRepository(s)

@@ -12,16 +12,18 @@ shape. Requests target tenant A unless a case says otherwise (`in_tenant_a=False
   admin_a      company admin of A
   user_a1      department user of A1
   admin_b      company admin of B
-  candidate    a JWT signed with the server's key for the candidate audience (candidates arrive
-               with a later issue; until then such a token must be rejected)
+  candidate    a JWT signed with the server's key for the candidate audience: no staff token
+               (TOKEN_INVALID on staff methods) and no link token either (candidate methods
+               take the invitation link's token, which tests/api/test_candidate_flow.py uses)
   anonymous    no token
 
 The rules the expectations follow (server/domain/access.py, server/storage/scope.py): a resource
 outside the caller's scope is NOT_FOUND, never PERMISSION_DENIED and never OK; a visible resource
 with a role too weak is PERMISSION_DENIED (ROLE_TOO_WEAK); a candidate token or no token is
-UNAUTHENTICATED on every non-public method; a public method answers the same with or without a
-token. Every failing cell asserts the exact ErrorInfo reason; every cell asserts that neither the
-response nor the error leaks data the principal may not see.
+UNAUTHENTICATED on every non-public method (CandidateService methods take only a link token:
+every staff token there is UNAUTHENTICATED CANDIDATE_TOKEN_INVALID); a public method answers the
+same with or without a token. Every failing cell asserts the exact ErrorInfo reason; every cell
+asserts that neither the response nor the error leaks data the principal may not see.
 
 Mutations never damage the shared world: a call that would change a shared resource targets a
 fresh resource created per cell (a user or a department in A), is a no-op (reactivating an active
@@ -56,6 +58,7 @@ from google.protobuf.message import Message
 from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as apb
 from interviewplatform.v1 import auth_service_pb2 as aupb
+from interviewplatform.v1 import candidate_service_pb2 as cspb
 from interviewplatform.v1 import company_pb2, interview_pb2, job_pb2, user_pb2
 from interviewplatform.v1 import company_service_pb2 as cpb
 from interviewplatform.v1 import department_service_pb2 as dpb
@@ -65,7 +68,7 @@ from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
 
 from server.domain.models import Role
-from server.interceptors.auth import PUBLIC_METHODS
+from server.interceptors.auth import CANDIDATE_METHODS, PUBLIC_METHODS
 from tests.factories import Api, Tenant, auth, make_tenant
 from tests.helpers import TEST_SECRET, error_info
 
@@ -128,6 +131,19 @@ def signed_in(super_admin: Outcome, admin_a: Outcome, user_a1: Outcome,
     return {SUPER: super_admin, ADMIN_A: admin_a, USER_A1: user_a1, ADMIN_B: admin_b,
             CANDIDATE: unauthenticated("TOKEN_INVALID"),
             ANONYMOUS: unauthenticated("TOKEN_MISSING")}
+
+
+CANDIDATE_TOKEN_INVALID = unauthenticated("CANDIDATE_TOKEN_INVALID")
+
+
+def candidate_only() -> dict[str, Outcome]:
+    """A candidate method (CandidateService): it takes the candidate's link token, which the
+    use-case looks up by its hash. A staff access token, and the forged candidate-audience JWT,
+    are no link token (CANDIDATE_TOKEN_INVALID); no token is TOKEN_MISSING. The real link token
+    is exercised in tests/api/test_candidate_flow.py."""
+    return {SUPER: CANDIDATE_TOKEN_INVALID, ADMIN_A: CANDIDATE_TOKEN_INVALID,
+            USER_A1: CANDIDATE_TOKEN_INVALID, ADMIN_B: CANDIDATE_TOKEN_INVALID,
+            CANDIDATE: CANDIDATE_TOKEN_INVALID, ANONYMOUS: unauthenticated("TOKEN_MISSING")}
 
 
 def public(outcome: Outcome) -> dict[str, Outcome]:
@@ -551,10 +567,10 @@ def check_events_unfiltered(w: World, who: str, r: apb.ListAuditEventsResponse) 
 
 # --- the matrix -------------------------------------------------------------------------------
 
-AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW = (
+AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW, CANDIDATE_SVC = (
     f"{PACKAGE}.{s}." for s in ("AuthService", "SystemService", "CompanyService",
                                 "DepartmentService", "UserService", "AuditService",
-                                "JobService", "InterviewService"))
+                                "JobService", "InterviewService", "CandidateService"))
 
 MATRIX: dict[str, tuple[Case, ...]] = {
     # AuthService --------------------------------------------------------------------------
@@ -839,6 +855,28 @@ MATRIX: dict[str, tuple[Case, ...]] = {
                  id=i.id, reason="matrix")),
              signed_in(OK, OK, user_a1, NO_INTERVIEW), check_interview_in(dept))
         for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_INTERVIEW))),
+    # CandidateService: the candidate's link token only; every staff token is turned away ----
+    CANDIDATE_SVC + "GetPublicInterview": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.GetPublicInterviewRequest(id=i.id)), candidate_only()),
+    ),
+    CANDIDATE_SVC + "StartInterview": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.StartInterviewRequest(id=i.id)), candidate_only()),
+    ),
+    CANDIDATE_SVC + "GetNextQuestion": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.GetNextQuestionRequest(id=i.id)), candidate_only()),
+    ),
+    CANDIDATE_SVC + "SubmitAnswer": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.SubmitAnswerRequest(id=i.id, question_id="q1", text="x")),
+             candidate_only()),
+    ),
+    CANDIDATE_SVC + "CompleteInterview": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.CompleteInterviewRequest(id=i.id)), candidate_only()),
+    ),
 }
 
 
@@ -859,7 +897,8 @@ def grpc_path(method: MethodDescriptor) -> str:
 def test_discovery_finds_the_services() -> None:
     services = {m.containing_service.name for m in METHODS.values()}
     assert {"AuthService", "SystemService", "CompanyService", "DepartmentService",
-            "UserService", "AuditService", "JobService", "InterviewService"} <= services, services
+            "UserService", "AuditService", "JobService", "InterviewService",
+            "CandidateService"} <= services, services
 
 
 def test_every_rpc_has_a_matrix_entry() -> None:
@@ -897,10 +936,12 @@ def test_matrix_follows_the_rules() -> None:
                 assert len(set(case.expect.values())) == 1, \
                     f"{cell}: a public method answers the same with any token or none"
                 assert case.expect[ANONYMOUS].reason != "TOKEN_MISSING", cell
+            elif grpc_path(method) in CANDIDATE_METHODS:
+                assert case.expect == candidate_only(), cell
             else:
                 assert case.expect[CANDIDATE] == unauthenticated("TOKEN_INVALID"), cell
                 assert case.expect[ANONYMOUS] == unauthenticated("TOKEN_MISSING"), cell
-            if case.in_tenant_a:
+            if case.in_tenant_a and grpc_path(method) not in CANDIDATE_METHODS:
                 other = case.expect[ADMIN_B]
                 assert other.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.OK), \
                     f"{cell}: another tenant's resource must be NOT_FOUND, not {other}"
@@ -982,6 +1023,7 @@ REST_SAMPLE = {
     JOB + "GetJob": "job-in-A2",
     INTERVIEW + "GetInterview": "interview-in-A2",
     INTERVIEW + "CancelInterview": "interview-in-A1",
+    CANDIDATE_SVC + "SubmitAnswer": "interview-in-A1",
 }
 REST_CELLS = [pytest.param(rpc, case, who, id=cell_id(rpc, case, who))
               for rpc, target in REST_SAMPLE.items()

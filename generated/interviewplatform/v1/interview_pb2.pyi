@@ -292,3 +292,47 @@ class Interview(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Interview: _TypeAlias = Interview  # noqa: Y015
+
+@_typing.final
+class Answer(_message.Message):
+    """Answer is a candidate's answer to one question of an interview."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUESTION_ID_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    CODE_LANGUAGE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    question_id: _builtins.str
+    """The question answered."""
+    position: _builtins.int
+    """Position of the question in the interview, 1 for the first."""
+    text: _builtins.str
+    """The answer's text."""
+    code: _builtins.str
+    """Coding questions: the candidate's code."""
+    code_language: _builtins.str
+    """Coding questions: programming language of the code."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the answer was submitted."""
+
+    def __init__(
+        self,
+        *,
+        question_id: _builtins.str = ...,
+        position: _builtins.int = ...,
+        text: _builtins.str = ...,
+        code: _builtins.str = ...,
+        code_language: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "code_language", b"code_language", "create_time", b"create_time", "position", b"position", "question_id", b"question_id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Answer: _TypeAlias = Answer  # noqa: Y015

@@ -102,23 +102,29 @@ Global___GetInterviewRequest: _TypeAlias = GetInterviewRequest  # noqa: Y015
 
 @_typing.final
 class GetInterviewResponse(_message.Message):
-    """GetInterviewResponse carries one interview."""
+    """GetInterviewResponse carries one interview and the candidate's answers."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INTERVIEW_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def interview(self) -> _interview_pb2.Interview:
         """The interview."""
+
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedCompositeFieldContainer[_interview_pb2.Answer]:
+        """The candidate's answers, in question order (empty until the candidate answers)."""
 
     def __init__(
         self,
         *,
         interview: _interview_pb2.Interview | None = ...,
+        answers: _abc.Iterable[_interview_pb2.Answer] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["interview", b"interview"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["interview", b"interview"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "interview", b"interview"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,329 @@
+"""The candidate's side of an interview: the public view, start, next question, answers,
+complete — reached with the candidate's link token, never with a staff access token.
+
+The token: the invitation link carries a random token; only its SHA-256 is stored
+(candidate_tokens). A call hashes the token it was given and looks it up: unknown →
+UNAUTHENTICATED CANDIDATE_TOKEN_INVALID; revoked (reschedule, cancel) →
+CANDIDATE_TOKEN_REVOKED; issued for another interview than the one named → NOT_FOUND (the
+interview's existence is not revealed). After the window (the token's expiry) an interview that
+was not completed answers FAILED_PRECONDITION INTERVIEW_EXPIRED, and is moved to EXPIRED through
+the state machine when first noticed; a completed interview's token just expires
+(CANDIDATE_TOKEN_EXPIRED).
+
+Nothing returned here ever carries expected answers, keywords, rubrics or hidden tests: the
+servicer only has `PublicQuestion`s to fill, from the fields picked in `public_question`.
+
+Questions: STATIC serves the pinned question set in order (the first unanswered question);
+DYNAMIC asks the QuestionProvider (server/domain/ports.py), which PinnedQuestionProvider
+implements with the same rule until the AI issue replaces it.
+
+Answers: one per question, never changed. The same answer again (same content, or the same
+request_id) returns the stored one; a different answer is ALREADY_EXISTS ANSWER_EXISTS; after
+completion FAILED_PRECONDITION INTERVIEW_COMPLETED. The window's end bounds everything.
+
+Audit: start, answer (the question id only) and complete are recorded with no actor (the
+candidate is not a user) on interviews/{id}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
+
+from server.domain import access
+from server.domain.audit import changes, record
+from server.domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+)
+from server.domain.interview_state import InterviewEvent, transition
+from server.domain.models import (
+    Answer,
+    Caller,
+    Difficulty,
+    Interview,
+    InterviewMode,
+    InterviewStatus,
+    Principal,
+    Question,
+    QuestionSet,
+    QuestionType,
+    Role,
+)
+from server.domain.ports import (
+    Clock,
+    QuestionContext,
+    QuestionProvider,
+    UnitOfWork,
+    UowFactory,
+)
+
+T = TypeVar("T")
+
+# The candidate is no user: their reads go through the repositories' scope as the platform.
+PLATFORM = Principal(user_id=UUID(int=0), email="candidate-flow", role=Role.SUPER_ADMIN,
+                     company_id=None, department_id=None, token_id="candidate",
+                     expires_at=datetime.max.replace(tzinfo=UTC))
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def interview_expired() -> FailedPrecondition:
+    return FailedPrecondition("the interview's window has ended", reason="INTERVIEW_EXPIRED")
+
+
+def interview_completed() -> FailedPrecondition:
+    return FailedPrecondition("the interview is completed", reason="INTERVIEW_COMPLETED")
+
+
+def resource(interview: Interview) -> str:
+    return f"interviews/{interview.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PublicView:
+    """What a candidate may see of an interview."""
+
+    interview: Interview
+    job_title: str
+    company_name: str
+    question_count: int
+    answered_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublicQuestion:
+    """A question as a candidate sees it: no expected answer, keywords, rubric, hidden tests."""
+
+    id: str
+    position: int
+    type: QuestionType
+    difficulty: Difficulty
+    text: str
+    language: str
+    starter_code: str
+    code_language: str
+    examples: tuple[tuple[str, str], ...]
+
+
+def public_question(q: Question, position: int, language: str,
+                    default_language: str) -> PublicQuestion:
+    lang = language if language in q.texts else default_language
+    if lang not in q.texts:
+        lang = next(iter(q.texts))
+    coding = q.type is QuestionType.CODING
+    return PublicQuestion(
+        id=q.id, position=position, type=q.type, difficulty=q.difficulty,
+        text=q.texts[lang], language=lang,
+        starter_code=q.starter_code if coding else "",
+        code_language=q.code_language if coding else "",
+        examples=tuple((e.input, e.expected_output) for e in q.examples) if coding else ())
+
+
+def first_unanswered(questions: tuple[Question, ...],
+                     answers: tuple[Answer, ...]) -> Question | None:
+    answered = {a.question_id for a in answers}
+    return next((q for q in questions if q.id not in answered), None)
+
+
+class PinnedQuestionProvider:
+    """The simple provider for DYNAMIC interviews until the AI issue: the pinned question set in
+    order, like STATIC."""
+
+    async def next_question(self, context: QuestionContext) -> Question | None:
+        return first_unanswered(context.question_set.questions, context.answers)
+
+
+class CandidateUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, provider: QuestionProvider) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._provider = provider
+
+    # --- the token and the window ---------------------------------------------------------
+
+    async def _open(self, uow: UnitOfWork, token: str, interview_id: UUID) -> Interview:
+        found = await uow.candidates.token(token_hash(token)) if token else None
+        if found is None:
+            raise Unauthenticated("invalid interview link", reason="CANDIDATE_TOKEN_INVALID")
+        if found.interview_id != interview_id:
+            raise NotFound("interview not found", reason="INTERVIEW_NOT_FOUND")
+        interview = await uow.interviews.get(PLATFORM, interview_id, for_update=True)
+        if interview is None:
+            raise NotFound("interview not found", reason="INTERVIEW_NOT_FOUND")
+        if found.revoked_at is not None:
+            if interview.status is InterviewStatus.EXPIRED:
+                raise interview_expired()
+            raise Unauthenticated("this interview link is no longer valid",
+                                  reason="CANDIDATE_TOKEN_REVOKED")
+        return interview
+
+    async def _run(self, caller: Caller, token: str, interview_id: UUID,
+                   body: Callable[[UnitOfWork, Interview], Awaitable[T]]) -> T:
+        """Check the token and the window, then run `body` in the same transaction. An
+        interview found past its window is moved to EXPIRED (committed) before answering."""
+        async with self._uow() as uow:
+            interview = await self._open(uow, token, interview_id)
+            if self._clock.now() < interview.window_end:
+                return await body(uow, interview)
+            if interview.status in (InterviewStatus.COMPLETED, InterviewStatus.CANCELLED):
+                raise Unauthenticated("this interview link has expired",
+                                      reason="CANDIDATE_TOKEN_EXPIRED")
+            if interview.status is not InterviewStatus.EXPIRED:
+                status = transition(interview.status, InterviewEvent.EXPIRE)
+                after = await uow.interviews.update(interview.id, {"status": status}, None)
+                await uow.candidate_tokens.revoke_all(interview.id, self._clock.now())
+                await uow.audit.append(record(
+                    caller, "interview.expire", resource(after), after.company_id,
+                    changes({"status": interview.status}, {"status": after.status})))
+        raise interview_expired()
+
+    async def _question_set(self, uow: UnitOfWork, interview: Interview) -> QuestionSet:
+        found = await uow.question_sets.get(interview.job_id, interview.question_set_version)
+        if found is None:  # the foreign key makes this impossible
+            raise FailedPrecondition("the question set is missing",
+                                     reason="QUESTION_SET_MISSING")
+        return found
+
+    async def _view(self, uow: UnitOfWork, interview: Interview) -> PublicView:
+        job = await uow.jobs.get(PLATFORM, interview.job_id)
+        company = await uow.companies.get(PLATFORM, interview.company_id)
+        qs = await self._question_set(uow, interview)
+        answers = await uow.candidates.answers(interview.id)
+        return PublicView(interview=interview, job_title=job.title if job else "",
+                          company_name=company.name if company else "",
+                          question_count=len(qs.questions), answered_count=len(answers))
+
+    @staticmethod
+    def _require_in_progress(interview: Interview) -> None:
+        if interview.status is InterviewStatus.IN_PROGRESS:
+            return
+        if interview.status is InterviewStatus.COMPLETED:
+            raise interview_completed()
+        if interview.status is InterviewStatus.SCHEDULED:
+            raise FailedPrecondition("the interview has not been started",
+                                     reason="INTERVIEW_NOT_STARTED")
+        raise FailedPrecondition(f"the interview is {interview.status.value}",
+                                 reason="ILLEGAL_TRANSITION",
+                                 metadata={"status": interview.status.value})
+
+    # --- use-cases ------------------------------------------------------------------------
+
+    async def get(self, caller: Caller, token: str, interview_id: UUID) -> PublicView:
+        return await self._run(caller, token, interview_id, self._view)
+
+    async def start(self, caller: Caller, token: str, interview_id: UUID) -> PublicView:
+        async def body(uow: UnitOfWork, interview: Interview) -> PublicView:
+            if interview.status is InterviewStatus.IN_PROGRESS:
+                return await self._view(uow, interview)
+            if (interview.status is InterviewStatus.SCHEDULED
+                    and self._clock.now() < interview.scheduled_at):
+                raise FailedPrecondition("the interview has not started yet",
+                                         reason="NOT_STARTED_YET",
+                                         metadata={"scheduled_time":
+                                                   interview.scheduled_at.isoformat()})
+            status = transition(interview.status, InterviewEvent.START)
+            after = await uow.interviews.update(interview.id, {"status": status}, None)
+            await uow.audit.append(record(
+                caller, "interview.start", resource(after), after.company_id,
+                changes({"status": interview.status}, {"status": after.status})))
+            return await self._view(uow, after)
+
+        return await self._run(caller, token, interview_id, body)
+
+    async def next_question(self, caller: Caller, token: str,
+                            interview_id: UUID) -> PublicQuestion | None:
+        async def body(uow: UnitOfWork, interview: Interview) -> PublicQuestion | None:
+            self._require_in_progress(interview)
+            qs = await self._question_set(uow, interview)
+            answers = tuple(await uow.candidates.answers(interview.id))
+            if interview.mode is InterviewMode.DYNAMIC:
+                question = await self._provider.next_question(QuestionContext(
+                    interview_id=interview.id, language=interview.language,
+                    domain=interview.domain, question_set=qs, answers=answers))
+            else:
+                question = first_unanswered(qs.questions, answers)
+            if question is None:
+                return None
+            position = next((n for n, q in enumerate(qs.questions, 1) if q.id == question.id),
+                            len(answers) + 1)
+            return public_question(question, position, interview.language,
+                                   qs.default_language)
+
+        return await self._run(caller, token, interview_id, body)
+
+    async def answer(self, caller: Caller, token: str, interview_id: UUID, *,
+                     question_id: str, text: str, code: str, code_language: str,
+                     request_id: UUID | None) -> Answer:
+        if not text.strip() and not code.strip():
+            raise InvalidArgument("an answer needs text or code", reason="ANSWER_EMPTY")
+
+        async def body(uow: UnitOfWork, interview: Interview) -> Answer:
+            self._require_in_progress(interview)
+            qs = await self._question_set(uow, interview)
+            position, question = next(
+                ((n, q) for n, q in enumerate(qs.questions, 1) if q.id == question_id),
+                (0, None))
+            if question is None:
+                raise NotFound("no such question in this interview",
+                               reason="QUESTION_NOT_FOUND")
+            if code and question.type is not QuestionType.CODING:
+                raise InvalidArgument("code answers only coding questions",
+                                      reason="CODE_NOT_EXPECTED")
+            language = (code_language or question.code_language) if code else ""
+            answers = await uow.candidates.answers(interview.id)
+            existing = next((a for a in answers if a.question_id == question_id), None)
+            if existing is not None:
+                same = (existing.text, existing.code, existing.code_language) == (
+                    text, code, language)
+                if same or (request_id is not None and existing.request_id == request_id):
+                    return existing
+                raise AlreadyExists("this question is already answered",
+                                    reason="ANSWER_EXISTS", metadata={"question_id": question_id})
+            stored = await uow.candidates.add_answer(Answer(
+                interview_id=interview.id, question_id=question_id, position=position,
+                text=text, code=code, code_language=language, request_id=request_id,
+                created_at=self._clock.now()))
+            await uow.audit.append(record(caller, "interview.answer", resource(interview),
+                                          interview.company_id,
+                                          changes(None, {"question_id": question_id})))
+            return stored
+
+        return await self._run(caller, token, interview_id, body)
+
+    async def complete(self, caller: Caller, token: str, interview_id: UUID) -> PublicView:
+        async def body(uow: UnitOfWork, interview: Interview) -> PublicView:
+            if interview.status is InterviewStatus.COMPLETED:
+                return await self._view(uow, interview)
+            status = transition(interview.status, InterviewEvent.COMPLETE)
+            after = await uow.interviews.update(interview.id, {"status": status}, None)
+            await uow.audit.append(record(
+                caller, "interview.complete", resource(after), after.company_id,
+                changes({"status": interview.status}, {"status": after.status})))
+            return await self._view(uow, after)
+
+        return await self._run(caller, token, interview_id, body)
+
+
+class StaffAnswerReads:
+    """The candidate's answers as recruiters read them (GetInterview): scoped like interviews."""
+
+    def __init__(self, uow: UowFactory) -> None:
+        self._uow = uow
+
+    async def get(self, caller: Caller, interview_id: UUID) -> tuple[Interview, list[Answer]]:
+        p = access.require_principal(caller)
+        async with self._uow() as uow:
+            found = await uow.interviews.get(p, interview_id)
+            if found is None:
+                raise NotFound("interview not found", reason="INTERVIEW_NOT_FOUND")
+            return found, await uow.candidates.answers(interview_id)
