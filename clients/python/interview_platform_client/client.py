@@ -11,6 +11,7 @@ from grpc import aio
 from interviewplatform.v1 import (
     audit_service_pb2_grpc,
     auth_service_pb2_grpc,
+    candidate_service_pb2_grpc,
     company_service_pb2_grpc,
     department_service_pb2_grpc,
     interview_service_pb2_grpc,
@@ -62,6 +63,8 @@ class InterviewPlatformClient:
         self.users = user_service_pb2_grpc.UserServiceStub(self._channel)
         self.jobs = job_service_pb2_grpc.JobServiceStub(self._channel)
         self.interviews = interview_service_pb2_grpc.InterviewServiceStub(self._channel)
+        # For a candidate: construct the client with token=<the link token>.
+        self.candidate = candidate_service_pb2_grpc.CandidateServiceStub(self._channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
 
     async def __aenter__(self) -> Self:
