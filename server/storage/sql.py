@@ -6,15 +6,21 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 
+from sqlalchemy import BindParameter, String, bindparam
 from sqlalchemy.exc import IntegrityError
 
 from server.domain.errors import DomainError
 
 
-def like_prefix(prefix: str) -> str:
-    """A LIKE pattern matching values that start with `prefix` (lower-cased, escaped)."""
+def like_prefix(prefix: str) -> BindParameter[str]:
+    """A LIKE pattern matching values that start with `prefix` (lower-cased, escaped).
+
+    Rendered into the SQL text (literal_execute) rather than sent as a parameter: with a
+    parameter, a cached generic plan cannot use the text_pattern_ops index and scans the
+    tenant's rows (22-53 ms at 100k users in bench/IDENTITY.md instead of 0.02-0.08 ms)."""
     escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return bindparam("like_prefix", escaped + "%", type_=String(), literal_execute=True,
+                     unique=True)
 
 
 def plain_values(values: dict[str, object]) -> dict[str, object]:
