@@ -36,6 +36,7 @@ bench: install
 	@WITH_BENCH_TOOLS=1 scripts/bootstrap.sh
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/bench_identity.py
+	$(BIN)/python bench/bench_interviews.py
 
 migrate: install
 	$(BIN)/interview-platform migrate
