@@ -7,8 +7,8 @@ from uuid import UUID
 
 from server.domain import access, paging
 from server.domain.models import AuditEvent, Caller, Page
-from server.domain.ports import UowFactory
-from server.domain.support import page_of
+from server.domain.ports import UnitOfWork, UowFactory
+from server.domain.support import keyset_page
 
 
 class AuditLogUseCases:
@@ -24,10 +24,12 @@ class AuditLogUseCases:
         filters: dict[str, object] = {"company_id": company_id, "actor_id": actor_id,
                                       "action_prefix": action_prefix, "resource": resource,
                                       "start": start, "end": end}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
-            rows = await uow.audit.list(p, company_id=company_id, actor_id=actor_id,
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None,
+                        limit: int) -> list[AuditEvent]:
+            return await uow.audit.list(p, company_id=company_id, actor_id=actor_id,
                                         action_prefix=action_prefix, resource=resource,
-                                        start=start, end=end, after=after, limit=limit + 1)
-        return page_of(rows, limit, filters, lambda e: paging.Cursor(e.occurred_at, str(e.id)))
+                                        start=start, end=end, after=after, limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda e: paging.Cursor(e.occurred_at, str(e.id)))

@@ -9,7 +9,13 @@ from server.domain.audit import changes, record
 from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.domain.models import Caller, Company, Department, EntityStatus, Page
 from server.domain.ports import UnitOfWork, UowFactory
-from server.domain.support import check_etag, check_mask, fields_of, idempotent, page_of
+from server.domain.support import (
+    check_etag,
+    check_mask,
+    fields_of,
+    idempotent,
+    keyset_page,
+)
 
 COMPANY_FIELDS = frozenset({"name", "email", "phone", "address"})
 DEPARTMENT_FIELDS = frozenset({"name", "description"})
@@ -63,12 +69,14 @@ class DirectoryUseCases:
                              token: str) -> Page[Company]:
         p = access.require_principal(caller)
         filters: dict[str, object] = {"status": status, "name_prefix": name_prefix}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
-            rows = await uow.companies.list(p, status=status, name_prefix=name_prefix,
-                                            after=after, limit=limit + 1)
-        return page_of(rows, limit, filters, lambda c: paging.Cursor(c.created_at, str(c.id)))
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None,
+                        limit: int) -> list[Company]:
+            return await uow.companies.list(p, status=status, name_prefix=name_prefix,
+                                            after=after, limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda c: paging.Cursor(c.created_at, str(c.id)))
 
     async def update_company(self, caller: Caller, company_id: UUID,
                              values: dict[str, object], etag: str) -> Company:
@@ -155,14 +163,16 @@ class DirectoryUseCases:
                                token: str) -> Page[Department]:
         p = access.require_principal(caller)
         filters: dict[str, object] = {"company_id": company_id, "status": status}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None,
+                        limit: int) -> list[Department]:
             if await uow.companies.get(p, company_id) is None:
                 raise NotFound("company not found", reason="COMPANY_NOT_FOUND")
-            rows = await uow.departments.list(p, company_id, status=status, after=after,
-                                              limit=limit + 1)
-        return page_of(rows, limit, filters, lambda d: paging.Cursor(d.created_at, str(d.id)))
+            return await uow.departments.list(p, company_id, status=status, after=after,
+                                              limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda d: paging.Cursor(d.created_at, str(d.id)))
 
     async def update_department(self, caller: Caller, company_id: UUID, department_id: UUID,
                                 values: dict[str, object], etag: str) -> Department:

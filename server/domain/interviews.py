@@ -53,7 +53,7 @@ from server.domain.models import (
 )
 from server.domain.outbox import NewEmail
 from server.domain.ports import Clock, UnitOfWork, UowFactory
-from server.domain.support import check_etag, idempotent, page_of
+from server.domain.support import check_etag, idempotent, keyset_page
 
 log = structlog.get_logger(__name__)
 
@@ -271,15 +271,16 @@ class InterviewUseCases:
             "company_id": company_id, "department_id": department_id, "job_id": job_id,
             "status": status, "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
-            rows = await uow.interviews.list(p, company_id=company_id,
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None,
+                        limit: int) -> list[Interview]:
+            return await uow.interviews.list(p, company_id=company_id,
                                              department_id=department_id, job_id=job_id,
                                              status=status, start=start, end=end, after=after,
-                                             limit=limit + 1)
-        return page_of(rows, limit, filters,
-                       lambda i: paging.Cursor(i.scheduled_at, str(i.id)))
+                                             limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda i: paging.Cursor(i.scheduled_at, str(i.id)))
 
     async def reschedule(self, caller: Caller, interview_id: UUID, *,
                          scheduled_at: datetime | None, window_end: datetime | None,

@@ -26,7 +26,14 @@ from server.domain.models import (
     QuestionType,
 )
 from server.domain.ports import UnitOfWork, UowFactory
-from server.domain.support import check_etag, check_mask, fields_of, idempotent, page_of
+from server.domain.support import (
+    check_etag,
+    check_mask,
+    fields_of,
+    idempotent,
+    keyset_page,
+    page_of,
+)
 
 JOB_FIELDS = frozenset({"title", "description", "required_skills", "domain", "seniority"})
 # What the audit log records of a job: never the file's bytes or its extracted text.
@@ -167,13 +174,14 @@ class JobUseCases:
         p = access.require_principal(caller)
         filters: dict[str, object] = {"company_id": company_id, "department_id": department_id,
                                       "status": status, "title_prefix": title_prefix}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
-            rows = await uow.jobs.list(p, company_id=company_id, department_id=department_id,
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None, limit: int) -> list[Job]:
+            return await uow.jobs.list(p, company_id=company_id, department_id=department_id,
                                        status=status, title_prefix=title_prefix, after=after,
-                                       limit=limit + 1)
-        return page_of(rows, limit, filters, lambda j: paging.Cursor(j.created_at, str(j.id)))
+                                       limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda j: paging.Cursor(j.created_at, str(j.id)))
 
     async def update_job(self, caller: Caller, job_id: UUID, values: dict[str, object],
                          etag: str) -> Job:

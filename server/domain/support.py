@@ -78,3 +78,16 @@ def page_of(rows: list[T], limit: int, filters: dict[str, object],
         items = rows[:limit]
         return Page(items=items, next_page_token=paging.encode(cursor(items[-1]), filters))
     return Page(items=rows)
+
+
+async def keyset_page(uow_factory: UowFactory, filters: dict[str, object], size: int,
+                      token: str, *,
+                      fetch: Callable[[UnitOfWork, paging.Cursor | None, int], Awaitable[list[T]]],
+                      cursor: Callable[[T], paging.Cursor]) -> Page[T]:
+    """One keyset page: decode the token (bound to `filters`), fetch one row more than the
+    page size in one transaction, and make the next token from the last row shown."""
+    after = paging.decode(token, filters)
+    limit = paging.page_size(size)
+    async with uow_factory() as uow:
+        rows = await fetch(uow, after, limit + 1)
+    return page_of(rows, limit, filters, cursor)

@@ -19,7 +19,13 @@ from server.domain.errors import (
 from server.domain.models import Caller, EntityStatus, Page, Principal, Role, User
 from server.domain.password_policy import check_password
 from server.domain.ports import Clock, PasswordHasher, UnitOfWork, UowFactory
-from server.domain.support import check_etag, check_mask, fields_of, idempotent, page_of
+from server.domain.support import (
+    check_etag,
+    check_mask,
+    fields_of,
+    idempotent,
+    keyset_page,
+)
 
 USER_FIELDS = frozenset({"email", "full_name", "phone", "role", "department_id"})
 SELF_EDITABLE = frozenset({"full_name", "phone"})
@@ -117,13 +123,14 @@ class UserUseCases:
         p = access.require_principal(caller)
         filters: dict[str, object] = {"company_id": company_id, "department_id": department_id,
                                       "status": status, "email_prefix": email_prefix}
-        after = paging.decode(token, filters)
-        limit = paging.page_size(size)
-        async with self._uow() as uow:
-            rows = await uow.users.list(p, company_id=company_id, department_id=department_id,
+
+        async def fetch(uow: UnitOfWork, after: paging.Cursor | None, limit: int) -> list[User]:
+            return await uow.users.list(p, company_id=company_id, department_id=department_id,
                                         status=status, email_prefix=email_prefix, after=after,
-                                        limit=limit + 1)
-        return page_of(rows, limit, filters, lambda u: paging.Cursor(u.created_at, str(u.id)))
+                                        limit=limit)
+
+        return await keyset_page(self._uow, filters, size, token, fetch=fetch,
+                                 cursor=lambda u: paging.Cursor(u.created_at, str(u.id)))
 
     def _require_manager(self, p: Principal, user: User) -> None:
         if user.company_id is None:
