@@ -16,6 +16,8 @@ command -v npm >/dev/null || apt_missing+=(nodejs npm)
 # h2load (nghttp2-client) drives the benchmarks; curl is used by the README examples.
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then command -v h2load >/dev/null || apt_missing+=(nghttp2-client); fi
 command -v curl >/dev/null || apt_missing+=(curl)
+# bubblewrap sandboxes candidates' code (Python via our interpreter, JavaScript via node).
+command -v bwrap >/dev/null || apt_missing+=(bubblewrap)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${apt_missing[*]}"
   $SUDO apt-get update -qq

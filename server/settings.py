@@ -84,6 +84,25 @@ class Settings(BaseSettings):
     reminder_lead_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     interview_timer_seconds: int = Field(30, ge=1, le=59)
 
+    # AI: Gemini when GEMINI_API_KEY is set (AI_PROVIDER=auto), else the local provider.
+    ai_provider: str = Field("auto", pattern="^(auto|gemini|local)$")
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    gemini_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    gemini_max_concurrency: int = Field(16, ge=1, le=256)
+    gemini_max_attempts: int = Field(3, ge=1, le=10)
+    ai_stability_runs: int = Field(3, ge=1, le=10)
+    ai_stability_max_spread: float = Field(15.0, ge=0, le=100)
+    ai_decision_retention_days: int = Field(365, ge=1, le=3650)
+    evaluation_max_attempts: int = Field(5, ge=1, le=50)
+    # Sandbox for candidates' code (bubblewrap + rlimits).
+    sandbox_wall_seconds: float = Field(5.0, gt=0, le=120)
+    sandbox_cpu_seconds: int = Field(3, ge=1, le=120)
+    sandbox_memory_mb: int = Field(256, ge=32, le=8192)
+    sandbox_max_processes: int = Field(32, ge=1, le=4096)
+    sandbox_output_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
+    sandbox_concurrency: int = Field(2, ge=1, le=64)
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 

@@ -214,6 +214,15 @@ class RubricCriterion:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyConcept:
+    """A concept a good answer covers, with the words that show it per language ("*" = any
+    language, e.g. "GIL")."""
+
+    name: str
+    terms: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     id: str
     type: QuestionType
@@ -226,6 +235,12 @@ class Question:
     code_language: str = ""
     hidden_tests: tuple[TestCase, ...] = ()
     examples: tuple[TestCase, ...] = ()
+    # The expected answer in other languages than the set's default (language -> text).
+    expected_answers: dict[str, str] = field(default_factory=dict)
+    # Key concepts with their words per language (keywords stay as recruiter-given words).
+    concepts: tuple[KeyConcept, ...] = ()
+    # Where the question came from: "" (a recruiter), "bank:<id>" or "gemini".
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
