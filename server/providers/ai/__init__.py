@@ -1,0 +1,1 @@
+"""AI providers: Gemini (google-genai) and the local engine."""
