@@ -42,7 +42,7 @@ from pathlib import Path
 from string import Template
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 import orjson
 import structlog
 from google import genai
@@ -77,6 +77,17 @@ TEMPERATURES = {"evaluate_answer": 0.1, "generate_questions": 0.7, "follow_up": 
                 "summarize": 0.3}
 OUTPUT_ATTEMPTS = 2  # a malformed or schema-violating answer is asked for once more
 
+def _transports() -> tuple[Any, ...]:
+    """The HTTP libraries google-genai may send with: httpx2 (its dependency), httpx (optional)."""
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx is a dev dependency here
+        return (httpx2,)
+    return (httpx2, httpx)
+
+
+_HTTP = _transports()
+
 # The one table from SDK/transport errors to ProviderError reasons: first match wins.
 # (exception type, HTTP status range or None for any, reason)
 _ERROR_REASONS: tuple[tuple[type[BaseException], range | None, str], ...] = (
@@ -86,10 +97,9 @@ _ERROR_REASONS: tuple[tuple[type[BaseException], range | None, str], ...] = (
     (genai_errors.APIError, range(500, 600), "UPSTREAM_ERROR"),
     (genai_errors.APIError, None, "UPSTREAM_ERROR"),
     (genai_errors.UnknownApiResponseError, None, "UPSTREAM_ERROR"),  # envelope not JSON
-    (httpx.TimeoutException, None, "TIMEOUT"),
+    *((http.TimeoutException, None, "TIMEOUT") for http in _HTTP),
     (TimeoutError, None, "TIMEOUT"),
-    (httpx.ConnectError, None, "UNAVAILABLE"),
-    (httpx.TransportError, None, "UNAVAILABLE"),
+    *((http.TransportError, None, "UNAVAILABLE") for http in _HTTP),  # connect, DNS, TLS, cut
     (OSError, None, "UNAVAILABLE"),
 )
 
@@ -115,7 +125,7 @@ class _Tally:
 _TALLY: ContextVar[_Tally | None] = ContextVar("gemini_call_tally", default=None)
 
 
-async def _count_request(_request: httpx.Request) -> None:
+async def _count_request(_request: object) -> None:
     tally = _TALLY.get()
     if tally is not None:
         tally.requests += 1
