@@ -262,7 +262,8 @@ class _Builder:
             "object": self._object, "array": self._array, "string": self._string,
             "number": self._number, "integer": self._number, "boolean": self._boolean,
         }
-        return builders.get(kind, self._string)(schema, name, index)
+        builder = builders.get(kind) or self._string
+        return builder(schema, name, index)
 
     def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         ref = schema.get("$ref")

@@ -231,7 +231,7 @@ def _coding_section(item: AnswerToScore) -> str:
 
 
 def questions_prompt(spec: QuestionSpec) -> Prompt:
-    types_ = schemas._question_types(spec)
+    types_ = schemas.question_types(spec)
     coding_rule = (
         "A coding question gives code_language, starter_code, 1-3 examples and 3-8 hidden "
         "tests (stdin and the exact expected stdout); other questions leave those empty."

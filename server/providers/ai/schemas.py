@@ -163,7 +163,7 @@ def to_answer_score(item: AnswerToScore, out: BaseModel) -> tuple[AnswerScore, i
 
 # --- generate_questions ------------------------------------------------------------------------
 
-def _question_types(spec: QuestionSpec) -> tuple[str, ...]:
+def question_types(spec: QuestionSpec) -> tuple[str, ...]:
     types = [QuestionType.TECHNICAL.value]
     if spec.include_behavioral:
         types.append(QuestionType.BEHAVIORAL.value)
@@ -229,7 +229,7 @@ def _questions_model(languages: tuple[str, ...], skills: tuple[str, ...], types:
 def questions_model(spec: QuestionSpec) -> type[BaseModel]:
     if spec.count < 1 or not spec.languages:
         raise ValueError("a question spec needs count >= 1 and at least one language")
-    return _questions_model(spec.languages, _skills(spec.skills), _question_types(spec),
+    return _questions_model(spec.languages, _skills(spec.skills), question_types(spec),
                             _difficulties(spec.difficulty), spec.count)
 
 

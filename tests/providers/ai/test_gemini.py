@@ -448,3 +448,42 @@ def test_error_table() -> None:
     assert gemini.reason_for(httpx2.ReadTimeout("slow")) == "TIMEOUT"
     assert gemini.reason_for(httpx2.RemoteProtocolError("cut")) == "UNAVAILABLE"
     assert gemini.reason_for(ValueError("unexpected")) == "UPSTREAM_ERROR"
+
+
+async def test_coding_questions_need_hidden_tests(fake: FakeGemini,
+                                                 provider: GeminiProvider) -> None:
+    concepts = [{"name": f"c{i}", "terms": {"en": ["t"]}} for i in range(3)]
+    coding = {"type": "coding", "difficulty": "medium", "skill": "python",
+              "texts": {"en": "Reverse a string read from stdin."},
+              "expected_answer": {"en": "print(input()[::-1])"}, "concepts": concepts,
+              "code_language": "python", "starter_code": "s = input()\n",
+              "examples": [{"input": "ab\n", "expected_output": "ba\n"}], "hidden_tests": []}
+    fake.ok({"questions": [coding]})
+    fake.ok({"questions": [coding | {"hidden_tests": [
+        {"input": "abc\n", "expected_output": "cba\n"}]}]})
+    request = spec(count=1, languages=("en",), include_coding=True, difficulty=Difficulty.MEDIUM)
+    (question,) = (await provider.generate_questions(request)).value
+    assert fake.calls == 2  # the first answer had no hidden tests
+    assert question.type is QuestionType.CODING and question.code_language == "python"
+    assert [(t.input, t.expected_output) for t in question.hidden_tests] == [("abc\n", "cba\n")]
+    assert question.examples[0].expected_output == "ba\n"
+    schema = fake.requests[0].response_schema
+    assert schema is not None
+    item = schema["properties"]["questions"]["items"]["properties"]
+    assert set(item["type"]["enum"]) == {"technical", "behavioral", "coding"}
+    assert item["difficulty"]["enum"] == ["medium"]
+
+
+def test_fake_default_answer_fits_a_json_schema_too() -> None:
+    """The SDK may send `responseJsonSchema` ($defs, lowercase types, anyOf with null)."""
+    from server.providers.ai import schemas
+    from tests.fakes.gemini import _Builder
+
+    for model in (schemas.evaluation_model(("GIL", "threads")), schemas.questions_model(spec()),
+                  schemas.summary_model()):
+        json_schema = model.model_json_schema()
+        answer = _Builder(55.0, 2, json_schema).build(json_schema, "value")
+        assert model.model_validate(answer) is not None
+    evaluation = schemas.evaluation_model(("GIL", "threads")).model_json_schema()
+    answer = _Builder(55.0, 2, evaluation).build(evaluation, "value")
+    assert answer["score"] == 55.0 and answer["covered_concepts"] == ["GIL", "threads"]
