@@ -77,6 +77,7 @@ TEMPERATURES = {"evaluate_answer": 0.1, "generate_questions": 0.7, "follow_up": 
                 "summarize": 0.3}
 OUTPUT_ATTEMPTS = 2  # a malformed or schema-violating answer is asked for once more
 
+
 def _transports() -> tuple[Any, ...]:
     """The HTTP libraries google-genai may send with: httpx2 (its dependency), httpx (optional)."""
     try:
@@ -155,7 +156,7 @@ def _template(method: str) -> tuple[Template, Template, str]:
 
 def render(method: str, **values: str) -> Prompt:
     system, user, digest = _template(method)
-    return Prompt(method, system.substitute(values), user.substitute(values), digest)
+    return Prompt(method, system.substitute(values), user.substitute(values).strip(), digest)
 
 
 def block(label: str, text: str) -> str:
@@ -205,7 +206,7 @@ def evaluation_prompt(item: AnswerToScore) -> Prompt:
     rubric = [f"{r.name} ({r.weight:g}): {r.description}"
               for r in (q.rubric or schemas.GENERATED_RUBRIC)]
     expected = q.expected_answers.get(lang) or q.expected_answer
-    code = (f"The candidate's code ({item.code_language or 'unknown language'}):\n"
+    code = (f"\nThe candidate's code ({item.code_language or 'unknown language'}):\n"
             + block("CODE", item.code)) if item.code.strip() else ""
     return render(
         "evaluate_answer", fluency_rule=fluency, feedback_language=lang, language=lang,
@@ -219,15 +220,16 @@ def evaluation_prompt(item: AnswerToScore) -> Prompt:
 
 
 def _coding_section(item: AnswerToScore) -> str:
+    """Sandbox pass counts between blank lines, or nothing."""
     result = item.coding
     if result is None:
-        return "Sandbox results: none (not run)." if item.code.strip() else ""
+        return "\nSandbox results: none (not run).\n" if item.code.strip() else ""
     outcomes: dict[str, int] = {}
     for r in result.results:
         outcomes[r.outcome.value] = outcomes.get(r.outcome.value, 0) + 1
-    detail = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) or "no tests"
-    return (f"Sandbox results ({result.language}): passed {result.passed} of {result.total} "
-            f"tests ({detail}).")
+    detail = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
+    return (f"\nSandbox results ({result.language}): passed {result.passed} of {result.total} "
+            f"tests{f' ({detail})' if detail else ''}.\n")
 
 
 def questions_prompt(spec: QuestionSpec) -> Prompt:
