@@ -59,13 +59,13 @@ from server.providers.ai.embeddings import Embedder, Matrix
 
 SCORER_VERSION = "local-scorer/v1"
 _DEFAULT_WEIGHTS = {"technical_accuracy": 50.0, "depth": 30.0, "clarity": 20.0}
-_TARGET_UNITS = 60.0      # answer length (words) that counts as fully elaborated
-_NEAR_EMPTY_UNITS = 4.0   # below this an answer is treated as no answer
-_CONCEPT_RATIO = 0.35     # semantic concept threshold: mid_k + ratio * (1 - mid_k)
-_CONCEPT_MARGIN = 0.01    # ... and the sentence is closer to the concept than to the question
-_RELEVANT = 0.2          # semantic score from which the whole answer is on topic
-_SHORT_UNITS = 20.0      # coverage counts fully from this length (no keyword lists)
-_TOP_SPAN = 0.6           # c = mid + 0.6 * (1 - mid) is a full semantic score
+_TARGET_UNITS = 60.0  # answer length (words) that counts as fully elaborated
+_NEAR_EMPTY_UNITS = 4.0  # below this an answer is treated as no answer
+_CONCEPT_RATIO = 0.35  # semantic concept threshold: mid_k + ratio * (1 - mid_k)
+_CONCEPT_MARGIN = 0.01  # ... and the sentence is closer to the concept than to the question
+_RELEVANT = 0.2  # semantic score from which the whole answer is on topic
+_SHORT_UNITS = 20.0  # coverage counts fully from this length (no keyword lists)
+_TOP_SPAN = 0.6  # c = mid + 0.6 * (1 - mid) is a full semantic score
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +84,8 @@ def texts_for(language: str) -> dict[str, Any]:
 
 def join_names(names: tuple[str, ...] | list[str], language: str) -> str:
     sep: str = texts_for(language)["list_separator"]
-    return sep.join(f"«{n}»" if language in ("fr", "ru", "it") else f"'{n}'" for n in names)
+    shown = [n.replace("_", " ") for n in names]
+    return sep.join(f"«{n}»" if language in ("fr", "ru", "it") else f"'{n}'" for n in shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +169,7 @@ class Scorer:
             evidence=tuple(evidence[name] for name in covered_names),
             feedback=_feedback(language, score, covered_names, missing),
         )
-        signals = Signals(
-            cosine, low, mid, semantic, coverage, structure, elaboration, relevance
-        )
+        signals = Signals(cosine, low, mid, semantic, coverage, structure, elaboration, relevance)
         return result, signals
 
     def _semantic(
@@ -251,7 +250,7 @@ class Scorer:
         cached = self._embedder.embed_cached([ref.question_text, *contexts])
         question_vec, context_vecs = cached[0], cached[1:]
         to_question = sentence_vecs @ question_vec
-        sims = sentence_vecs @ context_vecs.T            # sentences x concepts
+        sims = sentence_vecs @ context_vecs.T  # sentences x concepts
         nearest = np.argmax(sims, axis=1)
         found: list[tuple[KeyConcept, int]] = []
         for k, concept in enumerate(concepts):
@@ -265,6 +264,7 @@ class Scorer:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def concept_terms(concept: KeyConcept, language: str) -> tuple[str, ...]:
     return tuple(concept.terms.get(language, ())) + tuple(concept.terms.get("*", ()))

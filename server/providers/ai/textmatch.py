@@ -1,9 +1,10 @@
 """Finding words and sentences in answers written in any of the 12 interview languages.
 
-Term matching is case-insensitive. For scripts that separate words with spaces and whose letters
-are word characters (Latin, Cyrillic, Greek) a term must start at a word boundary, so "mutable"
-is not found inside "immutable"; its end is free when the term has 4 or more characters, so a
-stem ("modifi", "изменяем") also finds inflected forms ("modifier", "изменяемый"). Short terms
+Term matching is case-insensitive. For terms in scripts that separate words with spaces
+(Latin, Cyrillic, Greek) a term must start at a word boundary (no Latin/Cyrillic/Greek letter or
+digit before it), so "mutable" is not found inside "immutable"; its end is free when the term
+has 4 or more characters, so a stem ("modifi", "изменяем") also finds inflected forms
+("modifier", "изменяемый"). Short terms
 ("GIL", "ORM", "key") must end at a word boundary too. Chinese, Japanese, Korean, Hindi and
 Arabic terms are matched as substrings: those scripts either do not separate words, attach
 particles and articles to words (Korean, Arabic), or use combining marks that Python's `\\b`
@@ -25,6 +26,9 @@ _SUBSTRING_SCRIPTS = re.compile(
     "[\u0600-\u06ff\u0750-\u077f\u0900-\u097f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\u1100-\u11ff\uf900-\ufaff]"
 )
+# Letters and digits of the spaced scripts: a word boundary is "not next to one of these", so
+# "MSW" is found in Korean "MSW를" and Japanese "使用MSW" but not in "MSWord".
+_ALNUM = "0-9A-Za-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _SPACELESS_LANGUAGES = frozenset({"zh", "ja"})
 _ENDS = ".!?;\u3002\uff01\uff1f\uff1b\u061f\u0964"  # Latin, CJK full-width, Arabic, Devanagari
 _SENTENCE = re.compile(f"[^\\n{re.escape(_ENDS)}]*(?:[{re.escape(_ENDS)}]+|\\n|$)")
@@ -44,8 +48,8 @@ def term_pattern(term: str) -> re.Pattern[str]:
     escaped = re.escape(term.strip())
     if _SUBSTRING_SCRIPTS.search(term):
         return re.compile(escaped, re.IGNORECASE)
-    right = "" if len(term.strip()) >= 4 else r"(?!\w)"
-    return re.compile(r"(?<!\w)" + escaped + right, re.IGNORECASE)
+    right = "" if len(term.strip()) >= 4 else f"(?![{_ALNUM}])"
+    return re.compile(f"(?<![{_ALNUM}])" + escaped + right, re.IGNORECASE)
 
 
 def find_term(text: str, terms: Iterable[str]) -> Span | None:
