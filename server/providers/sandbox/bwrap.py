@@ -67,6 +67,7 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 - the sandbox's own private tmpfs, not the ho
 NODE_HEADROOM_MB = 128       # node's own data (~50 MB) + young generation + code space
 STDERR_TAIL = 4000           # characters of stderr kept in an error message
 READ_CHUNK = 65536
+DRAIN_SECONDS = 2.0          # after the kill, for the pipes to reach their end
 
 _PROCESS_MARKERS = (
     "BlockingIOError", "Resource temporarily unavailable", "EAGAIN", "Cannot fork",
@@ -281,6 +282,7 @@ class BubblewrapRunner:
         finally:
             kill()
             await proc.wait()
+            await _drain(proc)
         return False
 
     def _argv(self, lang: _Language, fd: int) -> list[str]:
@@ -360,6 +362,16 @@ async def _pump(stream: asyncio.StreamReader, capture: _Capture, kill: Callable[
         if not capture.add(chunk):
             kill()
             return
+
+
+async def _drain(proc: asyncio.subprocess.Process) -> None:
+    """Discard what is left in the pipes up to their end, so that their transports close (the
+    sandbox is dead by now; its pipes end as soon as the kernel has reaped its last process)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            for stream in (proc.stdout, proc.stderr):
+                while stream is not None and await stream.read(READ_CHUNK):
+                    pass
 
 
 # --- outcomes ------------------------------------------------------------------------------
