@@ -393,8 +393,20 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+def _says(raw: _Raw, markers: tuple[str, ...]) -> bool:
+    stderr = raw.stderr.text()
+    return any(marker in stderr for marker in markers)
+
+
+def _process_limit(limits: SandboxLimits) -> tuple[TestOutcome, str]:
+    return TestOutcome.PROCESS_LIMIT, f"process limit exceeded ({limits.max_processes})"
+
+
 def _limit_outcome(raw: _Raw, limits: SandboxLimits) -> tuple[TestOutcome, str] | None:
     """A limit the sandbox hit, if any."""
+    if raw.stderr.overflow and _says(raw, _PROCESS_MARKERS):
+        # A fork bomb's thousand "Cannot fork" lines: the process limit is the story.
+        return _process_limit(limits)
     if raw.stdout.overflow or raw.stderr.overflow:
         return TestOutcome.OUTPUT_LIMIT, f"output limit exceeded ({limits.output_bytes} bytes)"
     if raw.timed_out:
@@ -404,13 +416,12 @@ def _limit_outcome(raw: _Raw, limits: SandboxLimits) -> tuple[TestOutcome, str] 
 
 def _exit_limit(raw: _Raw, limits: SandboxLimits) -> tuple[TestOutcome, str] | None:
     """A limit read from a failed exit: what the runtime said, or the signal that ended it."""
-    stderr = raw.stderr.text()
     # bwrap reports a child killed by signal N as exit status 128 + N.
     sig = raw.returncode - 128
     found: tuple[TestOutcome, str] | None = None
-    if any(m in stderr for m in _PROCESS_MARKERS):
-        found = TestOutcome.PROCESS_LIMIT, f"process limit exceeded ({limits.max_processes})"
-    elif any(m in stderr for m in _MEMORY_MARKERS):
+    if _says(raw, _PROCESS_MARKERS):
+        found = _process_limit(limits)
+    elif _says(raw, _MEMORY_MARKERS):
         found = TestOutcome.MEMORY_LIMIT, f"memory limit exceeded ({limits.memory_mb} MB)"
     elif sig in (signal.SIGXCPU, signal.SIGKILL):
         found = TestOutcome.TIMEOUT, f"CPU time limit exceeded ({limits.cpu_seconds} s)"
