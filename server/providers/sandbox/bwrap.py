@@ -201,6 +201,14 @@ class BubblewrapRunner:
     def languages(self) -> tuple[str, ...]:
         return tuple(self._languages)
 
+    def command(self, language: str, path: str) -> list[str] | None:
+        """The interpreter command the sandbox runs for `language` (for a program at `path`),
+        without the sandbox: what a direct run would be (benchmarks, diagnostics)."""
+        lang = self._languages.get(language)
+        if lang is None:
+            return None
+        return [*lang.command(self._limits.memory_mb)[:-1], path]
+
     async def run(
         self, language: str, code: str, tests: Sequence[TestCase], *, hidden: bool
     ) -> CodingResult:

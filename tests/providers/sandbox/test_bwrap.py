@@ -71,6 +71,9 @@ async def assert_machine_healthy(runner: BubblewrapRunner) -> None:
 @pytest.mark.timeout(20)
 async def test_health_and_languages(runner: BubblewrapRunner) -> None:
     assert runner.languages() == ("python", "javascript")
+    python = runner.command("python", "/x/main.py")
+    assert python is not None and python[-4:] == ["-I", "-S", "-B", "/x/main.py"]
+    assert runner.command("cobol", "/x/main.cob") is None
     ok, reason = await runner.health()
     assert ok, reason
 
