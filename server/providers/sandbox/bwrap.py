@@ -16,8 +16,9 @@ bound anyway, so nothing of the server's own installation (its venv, site-packag
 prefix under a home directory that an unprivileged uid cannot even traverse) becomes visible.
 It runs with `-I -S -B` (isolated, no site, no bytecode): candidates get the standard library
 only. Without /usr/bin/python3 the server's interpreter (sys.executable resolved to the real
-binary) is used and its prefix is bound read-only. Node is found with shutil.which; a prefix
-outside /usr is bound the same way.
+binary) is used and its prefix is bound read-only (it must then be readable by the sandbox's
+uid: a pyenv under a root-only home is not, when the server runs as root). Node is found with
+shutil.which; a prefix outside /usr is bound the same way.
 
 Limits. `prlimit` (util-linux) runs as the sandbox's first command and sets the rlimits before
 it execs the interpreter, so no preexec_fn runs in the server (unsafe with threads):
@@ -32,7 +33,10 @@ enforced for the global root user. So (1) when the server runs as root, bwrap it
 as an unprivileged uid (nobody by default), and (2) the limit is set inside the sandbox's own
 user namespace, where only that sandbox's processes are counted: a fork bomb exhausts its own 32
 slots and gets EAGAIN, while the server and concurrent sandboxes (same uid, other namespaces)
-are unaffected. Nested user namespaces are disabled (`--disable-userns`) where bwrap has it.
+are unaffected. The user namespace is therefore required (`--unshare-user`, not bwrap's
+"-try" default): a host without unprivileged user namespaces fails the health check instead of
+silently counting the limit host-wide. Nested user namespaces are disabled
+(`--disable-userns`) where bwrap has it.
 
 Time and output. The wall clock kills bwrap's process group; bwrap's pid 1 in the sandbox dies
 with its parent and the kernel kills everything left in the pid namespace. stdout and stderr are
@@ -158,9 +162,10 @@ def _system_binds() -> list[str]:
     return args
 
 
-@functools.cache
-def _bwrap_options(bwrap: str) -> frozenset[str]:
+def _bwrap_options(bwrap: str | None) -> frozenset[str]:
     """The options this bwrap knows (`--size` and `--disable-userns` are recent)."""
+    if bwrap is None:
+        return frozenset()
     try:
         done = subprocess.run(  # noqa: S603 - a fixed argv, no shell
             [bwrap, "--help"], capture_output=True, timeout=5, check=False
@@ -194,6 +199,8 @@ class BubblewrapRunner:
         self._slots = asyncio.Semaphore(limits.concurrency)
         # As root, bwrap runs as an unprivileged uid: RLIMIT_NPROC never applies to root.
         self._uid = unprivileged_uid if os.geteuid() == 0 else None
+        self._options = _bwrap_options(self._bwrap)
+        self._binds = _system_binds()
         self._languages = self._find_languages(python, node)
 
     # --- public ------------------------------------------------------------------------------
@@ -296,7 +303,7 @@ class BubblewrapRunner:
     def _argv(self, lang: _Language, fd: int) -> list[str]:
         assert self._bwrap is not None and self._prlimit is not None
         limits = self._limits
-        options = _bwrap_options(self._bwrap)
+        options = self._options
         dest = f"{SANDBOX_DIR}/{lang.file_name}"
         tmp_size = ["--size", str(limits.file_mb << 20)] if "--size" in options else []
         # The user namespace is required (not "-try"): RLIMIT_NPROC must count per sandbox.
@@ -306,7 +313,7 @@ class BubblewrapRunner:
         memory = (limits.memory_mb + lang.headroom_mb) << 20
         return [
             self._bwrap, "--unshare-all", *userns, "--die-with-parent", "--new-session",
-            *_system_binds(), *_prefix_bind(lang.interpreter),
+            *self._binds, *_prefix_bind(lang.interpreter),
             "--proc", "/proc", "--dev", "/dev", *tmp_size, "--tmpfs", SANDBOX_TMP,
             "--dir", SANDBOX_DIR, "--perms", "0444", "--ro-bind-data", str(fd), dest,
             "--remount-ro", "/", "--chdir", SANDBOX_TMP, "--clearenv",
