@@ -135,9 +135,8 @@ class Scorer:
             return _empty(question, language), Signals(0, 0, 0, 0, 0, 0, 0, 0)
         ref = _reference(question, language)
         spans = textmatch.sentences(answer)
-        pieces = [answer[s.start : s.end] for s in spans]
-        vectors = self._embedder.embed([answer, *pieces])
-        answer_vec, sentence_vecs = vectors[0], vectors[1:]
+        answer_vec = self._embedder.embed([answer])[0]
+        sentence_vecs = _LazySentences(self._embedder, [answer[s.start : s.end] for s in spans])
         cosine, low, mid, semantic = self._semantic(ref, language, answer_vec)
         covered, evidence = self._coverage(
             question=question,
@@ -191,27 +190,32 @@ class Scorer:
         ref: _Reference,
         answer: str,
         spans: list[textmatch.Span],
-        sentence_vecs: Matrix,
+        sentence_vecs: _LazySentences,
         relevant: bool,
     ) -> tuple[set[str], dict[str, Evidence]]:
         covered: set[str] = set()
         evidence: dict[str, Evidence] = {}
         if not spans:
             return covered, evidence
-        cached = self._embedder.embed_cached(
-            [ref.text, ref.question_text, *texts_for(language)["anchors"]]
-        )
-        # A sentence is on topic when it is closer to the reference or the question than to
-        # every anchor; in an answer that is on topic as a whole every sentence counts.
-        topical = np.maximum(sentence_vecs @ cached[0], sentence_vecs @ cached[1])
-        on_topic = (topical > np.max(sentence_vecs @ cached[2:].T, axis=1)) | relevant
+        on_topic = np.ones(len(spans), dtype=bool)
+        if not relevant:
+            # A sentence is on topic when it is closer to the reference or the question than
+            # to every anchor; in an answer that is on topic as a whole every sentence counts.
+            cached = self._embedder.embed_cached(
+                [ref.text, ref.question_text, *texts_for(language)["anchors"]]
+            )
+            vecs = sentence_vecs.vectors()
+            topical = np.maximum(vecs @ cached[0], vecs @ cached[1])
+            on_topic = topical > np.max(vecs @ cached[2:].T, axis=1)
         for concept in question.concepts:
             hit = self._term_hit(answer, spans, concept_terms(concept, language), on_topic)
             if hit is not None:
                 covered.add(concept.name)
                 evidence[concept.name] = Evidence(concept.name, textmatch.quote(answer, *hit))
         if len(covered) < len(question.concepts):
-            found = self._semantic_concepts(question.concepts, language, ref, sentence_vecs)
+            found = self._semantic_concepts(
+                question.concepts, language, ref, sentence_vecs.vectors()
+            )
             for concept, index in found:
                 if concept.name not in covered:
                     covered.add(concept.name)
@@ -264,6 +268,21 @@ class Scorer:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+class _LazySentences:
+    """Sentence embeddings, computed only when a step needs them: an on-topic answer whose
+    concepts are all found by their words needs none (half the model work)."""
+
+    def __init__(self, embedder: Embedder, pieces: list[str]) -> None:
+        self._embedder = embedder
+        self._pieces = pieces
+        self._vectors: Matrix | None = None
+
+    def vectors(self) -> Matrix:
+        if self._vectors is None:
+            self._vectors = self._embedder.embed(self._pieces)
+        return self._vectors
 
 
 def concept_terms(concept: KeyConcept, language: str) -> tuple[str, ...]:
