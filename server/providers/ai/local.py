@@ -148,6 +148,8 @@ class LocalProvider:
         n_beh = 0
         if spec.include_behavioral and bank.by_domain.get(BEHAVIORAL) and spec.count >= 3:
             n_beh = max(1, spec.count // 5)
+            if not domains_for(spec.skills, spec.job_title, spec.domain, bank):
+                n_beh = max(1, spec.count // 3)  # nothing matched: behavioral + general
         n_tech = max(0, spec.count - n_code - n_beh)
         seed = stable_hash([spec.job_title, spec.skills, spec.domain, spec.seniority, spec.count])
         taken: set[str] = set(spec.avoid_ids)

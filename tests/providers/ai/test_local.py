@@ -180,6 +180,8 @@ async def test_no_matching_domain_still_gives_questions(provider: LocalProvider)
     ids = [q.id for q in result.value]
     assert len(ids) == 4
     assert all(i.startswith(("system-design-", "behavioral-")) for i in ids)
+    assert any(i.startswith("behavioral-") for i in ids)
+    assert any(i.startswith("system-design-") for i in ids)
 
 
 # --- evaluate_answer ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ answer. Also: cross-lingual answers, verbatim evidence, coding scores, determini
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,16 @@ def test_scores_are_deterministic_across_calls_and_instances(scorer: Scorer) -> 
             assert first == second
             assert first.score == pytest.approx(third.score, abs=0.5)
             assert first.covered_concepts == third.covered_concepts
+
+
+def test_concurrent_scoring_gives_the_same_results(scorer: Scorer) -> None:
+    """The provider scores in worker threads; the shared embedder must not mix answers up."""
+    items = [
+        AnswerToScore(QUESTIONS[a["question"]], a["language"], a[kind])
+        for a in SETS["answers"][:4]
+        for kind in KINDS
+    ]
+    alone = [scorer.score(item) for item in items]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(scorer.score, items))
+    assert together == alone
