@@ -135,8 +135,14 @@ class Scorer:
             return _empty(question, language), Signals(0, 0, 0, 0, 0, 0, 0, 0)
         ref = _reference(question, language)
         spans = textmatch.sentences(answer)
-        answer_vec = self._embedder.embed([answer])[0]
-        sentence_vecs = _LazySentences(self._embedder, [answer[s.start : s.end] for s in spans])
+        pieces = [answer[s.start : s.end] for s in spans]
+        if all(textmatch.find_term(answer, concept_terms(c, language)) for c in question.concepts):
+            answer_vec = self._embedder.embed([answer])[0]
+            sentence_vecs = _LazySentences(self._embedder, pieces)
+        else:  # the semantic concept match will need the sentences: one batch call
+            vectors = self._embedder.embed([answer, *pieces])
+            answer_vec = vectors[0]
+            sentence_vecs = _LazySentences(self._embedder, pieces, vectors[1:])
         cosine, low, mid, semantic = self._semantic(ref, language, answer_vec)
         covered, evidence = self._coverage(
             question=question,
@@ -272,12 +278,16 @@ class Scorer:
 
 class _LazySentences:
     """Sentence embeddings, computed only when a step needs them: an on-topic answer whose
-    concepts are all found by their words needs none (half the model work)."""
+    concepts are all found by their words needs none (half the model work). When they will be
+    needed they are embedded in the same batch call as the answer (the engine runs a batch one
+    text per thread)."""
 
-    def __init__(self, embedder: Embedder, pieces: list[str]) -> None:
+    def __init__(
+        self, embedder: Embedder, pieces: list[str], vectors: Matrix | None = None
+    ) -> None:
         self._embedder = embedder
         self._pieces = pieces
-        self._vectors: Matrix | None = None
+        self._vectors = vectors
 
     def vectors(self) -> Matrix:
         if self._vectors is None:
