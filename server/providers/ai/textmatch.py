@@ -1,14 +1,14 @@
 """Finding words and sentences in answers written in any of the 12 interview languages.
 
-Term matching is case-insensitive. For terms in scripts that separate words with spaces
-(Latin, Cyrillic, Greek) a term must start at a word boundary (no Latin/Cyrillic/Greek letter or
-digit before it), so "mutable" is not found inside "immutable"; its end is free when the term
-has 4 or more characters, so a stem ("modifi", "изменяем") also finds inflected forms
-("modifier", "изменяемый"). Short terms
-("GIL", "ORM", "key") must end at a word boundary too. Chinese, Japanese, Korean, Hindi and
-Arabic terms are matched as substrings: those scripts either do not separate words, attach
-particles and articles to words (Korean, Arabic), or use combining marks that Python's `\\b`
-does not treat as word characters (Devanagari).
+Term matching is case-insensitive. Terms of 4 or more characters are found anywhere, so a stem
+("modifi", "изменяем") finds inflected forms ("modifier", "изменяемый") and a German word is
+found inside a compound ("Reihenfolge" in "Ausführungsreihenfolge"). Short terms in spaced
+scripts (Latin, Cyrillic, Greek: "GIL", "ORM", "key", "lag") must start at a word boundary and
+may be followed by at most three more letters ("keys", "lagged", "TTLs" but not "keyboard");
+a letter of another script (Korean "MSW를", Japanese "MSWを") ends a word too. Chinese, Japanese,
+Korean, Hindi and Arabic terms are always matched as substrings: those scripts either do not
+separate words, attach particles and articles to words (Korean, Arabic), or use combining marks
+that Python's `\\b` does not treat as word characters (Devanagari).
 
 Sentences are split with their offsets so that evidence quotes stay verbatim substrings of the
 answer.
@@ -27,8 +27,9 @@ _SUBSTRING_SCRIPTS = re.compile(
     "\uac00-\ud7af\u1100-\u11ff\uf900-\ufaff]"
 )
 # Letters and digits of the spaced scripts: a word boundary is "not next to one of these", so
-# "MSW" is found in Korean "MSW를" and Japanese "使用MSW" but not in "MSWord".
-_ALNUM = "0-9A-Za-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+# "MSW" is found in Korean "MSW를" and Japanese "使用MSW" but not in "MSWordpad".
+_LETTERS = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_ALNUM = "0-9_" + _LETTERS
 _SPACELESS_LANGUAGES = frozenset({"zh", "ja"})
 _ENDS = ".!?;\u3002\uff01\uff1f\uff1b\u061f\u0964"  # Latin, CJK full-width, Arabic, Devanagari
 _SENTENCE = re.compile(f"[^\\n{re.escape(_ENDS)}]*(?:[{re.escape(_ENDS)}]+|\\n|$)")
@@ -46,10 +47,11 @@ class Span:
 def term_pattern(term: str) -> re.Pattern[str]:
     """The compiled pattern that finds `term` (see the module docstring for the rules)."""
     escaped = re.escape(term.strip())
-    if _SUBSTRING_SCRIPTS.search(term):
+    if _SUBSTRING_SCRIPTS.search(term) or len(term.strip()) >= 4:
         return re.compile(escaped, re.IGNORECASE)
-    right = "" if len(term.strip()) >= 4 else f"(?![{_ALNUM}])"
-    return re.compile(f"(?<![{_ALNUM}])" + escaped + right, re.IGNORECASE)
+    return re.compile(
+        f"(?<![{_ALNUM}])" + escaped + f"[{_LETTERS}]{{0,3}}(?![{_ALNUM}])", re.IGNORECASE
+    )
 
 
 def find_term(text: str, terms: Iterable[str]) -> Span | None:
