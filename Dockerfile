@@ -33,6 +33,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     GRPC_PORT=50051 \
     DATA_DIR=/var/lib/interview-platform \
     LOG_FORMAT=json
+# The sandbox for candidates' code: bubblewrap, prlimit (util-linux) and node for JavaScript.
+# bwrap needs unprivileged user namespaces: run the container with a seccomp/AppArmor profile
+# that allows them (e.g. docker run --security-opt seccomp=unconfined, or a custom profile);
+# otherwise /health reports the sandbox down and coding answers are not run.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap util-linux nodejs \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home \
        --home-dir /var/lib/interview-platform --shell /usr/sbin/nologin app \

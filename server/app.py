@@ -25,6 +25,8 @@ from interviewplatform.v1 import (
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    evaluation_service_pb2,
+    evaluation_service_pb2_grpc,
     interview_service_pb2,
     interview_service_pb2_grpc,
     job_service_pb2,
@@ -39,15 +41,19 @@ from server import context
 from server.api.auth_service import AuthService
 from server.api.candidate_service import CandidateService
 from server.api.company_service import CompanyService, DepartmentService
+from server.api.evaluation_service import EvaluationService
 from server.api.interview_service import InterviewService
 from server.api.job_service import JobService
 from server.api.system_service import SystemService
 from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
+from server.domain.adaptive import AdaptiveQuestionProvider
 from server.domain.audit_log import AuditLogUseCases
 from server.domain.auth import AuthUseCases, ThrottlePolicy
-from server.domain.candidate import CandidateUseCases, PinnedQuestionProvider, StaffAnswerReads
+from server.domain.candidate import CandidateUseCases, StaffAnswerReads
 from server.domain.directory import DirectoryUseCases
+from server.domain.evaluations import EvaluationUseCases
+from server.domain.generation import QuestionGeneration
 from server.domain.interviews import InterviewUseCases
 from server.domain.jobs import JobUseCases
 from server.domain.users import UserUseCases
@@ -69,7 +75,8 @@ SERVICE_NAMES = tuple(
     service.full_name
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
                    department_service_pb2, user_service_pb2, audit_service_pb2,
-                   job_service_pb2, interview_service_pb2, candidate_service_pb2)
+                   job_service_pb2, interview_service_pb2, candidate_service_pb2,
+                   evaluation_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -151,7 +158,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
 
     background = await start_background(settings, database_url, uow,
                                         run_worker=settings.worker_in_process,
-                                        maintenance=Maintenance(db.engine))
+                                        maintenance=Maintenance(
+                                            db.engine, settings.ai_decision_retention_days))
 
     async def email_probe() -> str:
         return describe_mailer(settings)
@@ -169,18 +177,39 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     user_service_pb2_grpc.add_UserServiceServicer_to_server(UserService(users), server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(
         AuditService(AuditLogUseCases(uow)), server)
+    jobs = JobUseCases(uow, DocumentReader())
+    gateway, runner = background.gateway, background.runner
     job_service_pb2_grpc.add_JobServiceServicer_to_server(
-        JobService(JobUseCases(uow, DocumentReader())), server)
+        JobService(jobs, QuestionGeneration(uow, jobs, gateway)), server)
     interview_service_pb2_grpc.add_InterviewServiceServicer_to_server(
         InterviewService(InterviewUseCases(uow, DocumentReader(), clock,
                                            public_base_url=settings.public_base_url,
                                            kick=background.queue.enqueue_email),
                          StaffAnswerReads(uow)), server)
     candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(
-        CandidateService(CandidateUseCases(uow, clock, PinnedQuestionProvider())), server)
+        CandidateService(CandidateUseCases(uow, clock, AdaptiveQuestionProvider(gateway),
+                                           runner, background.queue.enqueue_evaluation)),
+        server)
+    evaluation_service_pb2_grpc.add_EvaluationServiceServicer_to_server(
+        EvaluationService(EvaluationUseCases(uow, clock, background.queue.enqueue_evaluation)),
+        server)
+
+    async def ai_probe() -> str:
+        ok, detail = await gateway.health()
+        if not ok:
+            raise RuntimeError(detail)
+        return detail
+
+    async def sandbox_probe() -> str:
+        ok, detail = await runner.health()
+        if not ok:
+            raise RuntimeError(detail)
+        return detail
+
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
-                                  "email": (False, email_probe)}), server)
+                                  "email": (False, email_probe), "ai": (False, ai_probe),
+                                  "sandbox": (False, sandbox_probe)}), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

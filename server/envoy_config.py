@@ -13,7 +13,8 @@ TEMPLATE = ROOT / "envoy" / "envoy.tmpl.yaml"
 DESCRIPTOR = ROOT / "generated" / "interviewplatform.binpb"
 SERVICES = tuple(f"interviewplatform.v1.{name}" for name in (
     "AuthService", "SystemService", "CompanyService", "DepartmentService", "UserService",
-    "AuditService", "JobService", "InterviewService", "CandidateService"))
+    "AuditService", "JobService", "InterviewService", "CandidateService",
+    "EvaluationService"))
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     gemini_timeout_seconds: float = Field(20.0, gt=0, le=600)
-    gemini_max_concurrency: int = Field(16, ge=1, le=256)
+    gemini_max_concurrency: int = Field(32, ge=1, le=256)
     gemini_max_attempts: int = Field(3, ge=1, le=10)
     ai_stability_runs: int = Field(3, ge=1, le=10)
     ai_stability_max_spread: float = Field(15.0, ge=0, le=100)

@@ -12,11 +12,13 @@ from interviewplatform.v1 import (
     audit_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
+    candidate_service_pb2_grpc,
     company_pb2,
     company_service_pb2,
     company_service_pb2_grpc,
     department_service_pb2,
     department_service_pb2_grpc,
+    evaluation_service_pb2_grpc,
     interview_pb2,
     interview_service_pb2,
     interview_service_pb2_grpc,
@@ -52,6 +54,8 @@ class Api:
     audit: audit_service_pb2_grpc.AuditServiceStub = field(init=False)
     jobs: job_service_pb2_grpc.JobServiceStub = field(init=False)
     interviews: interview_service_pb2_grpc.InterviewServiceStub = field(init=False)
+    candidate: candidate_service_pb2_grpc.CandidateServiceStub = field(init=False)
+    evaluations: evaluation_service_pb2_grpc.EvaluationServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth = auth_service_pb2_grpc.AuthServiceStub(self.channel)
@@ -61,6 +65,8 @@ class Api:
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self.channel)
         self.jobs = job_service_pb2_grpc.JobServiceStub(self.channel)
         self.interviews = interview_service_pb2_grpc.InterviewServiceStub(self.channel)
+        self.candidate = candidate_service_pb2_grpc.CandidateServiceStub(self.channel)
+        self.evaluations = evaluation_service_pb2_grpc.EvaluationServiceStub(self.channel)
 
     async def login(self, email: str, password: str = DEFAULT_PASSWORD
                     ) -> auth_service_pb2.LoginResponse:

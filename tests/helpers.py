@@ -51,6 +51,9 @@ def fast_settings(**overrides: object) -> Settings:
         "login_max_failures_per_address": 10_000,
         "login_lockout_seconds": 2.0,
         "session_check_seconds": 0.5,
+        # The local AI provider unless a test points Gemini at a fake; short sandbox limits.
+        "ai_provider": "local",
+        "sandbox_wall_seconds": 3.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from interviewplatform.v1 import candidate_service_pb2 as pb
 from interviewplatform.v1 import candidate_service_pb2_grpc, job_pb2
 
 from server.api import convert
+from server.api.evaluation_service import coding_result
 from server.api.interview_service import MODE_TO_PROTO, STATUS_TO_PROTO, answer
 from server.api.job_service import DIFFICULTY_TO_PROTO, TYPE_TO_PROTO
 from server.context import caller, candidate_token_var
@@ -74,3 +75,10 @@ class CandidateService(candidate_service_pb2_grpc.CandidateServiceServicer):
         view = await self._c.complete(caller(), candidate_token_var.get(),
                                       convert.req_uuid(request.id))
         return pb.CompleteInterviewResponse(interview=public_interview(view))
+
+    async def RunCode(self, request: pb.RunCodeRequest, context: Ctx) -> pb.RunCodeResponse:
+        result = await self._c.run_code(
+            caller(), candidate_token_var.get(), convert.req_uuid(request.id),
+            question_id=request.question_id, code=request.code,
+            code_language=request.code_language)
+        return pb.RunCodeResponse(result=coding_result(result))

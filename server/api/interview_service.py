@@ -61,7 +61,8 @@ def interview(i: models.Interview) -> interview_pb2.Interview:
         scheduled_time=convert.timestamp(i.scheduled_at),
         window_end_time=convert.timestamp(i.window_end), status=STATUS_TO_PROTO[i.status],
         cancel_reason=i.cancel_reason or "", etag=str(i.version),
-        create_time=convert.timestamp(i.created_at), update_time=convert.timestamp(i.updated_at))
+        create_time=convert.timestamp(i.created_at), update_time=convert.timestamp(i.updated_at),
+        reviewer_language=i.reviewer_language)
 
 
 def answer(a: models.Answer) -> interview_pb2.Answer:
@@ -80,7 +81,8 @@ def new_interview(i: interview_pb2.Interview) -> NewInterview:
         language=i.language, mode=MODE_FROM_PROTO.get(i.mode),
         scheduled_at=convert.opt_time(i.scheduled_time, i.HasField("scheduled_time")),
         window_end=convert.opt_time(i.window_end_time, i.HasField("window_end_time")),
-        domain=i.domain or None, difficulty=DIFFICULTY_FROM_PROTO.get(i.difficulty))
+        domain=i.domain or None, difficulty=DIFFICULTY_FROM_PROTO.get(i.difficulty),
+        reviewer_language=i.reviewer_language or "en")
 
 
 class InterviewService(interview_service_pb2_grpc.InterviewServiceServicer):

@@ -12,6 +12,7 @@ from server.api import convert
 from server.context import caller
 from server.domain import models
 from server.domain.errors import InvalidArgument
+from server.domain.generation import QuestionGeneration
 from server.domain.jobs import JobUseCases
 
 Ctx = aio.ServicerContext[Any, Any]
@@ -50,7 +51,8 @@ def job(j: models.Job) -> job_pb2.Job:
         job_pb2.SENIORITY_UNSPECIFIED,
         status=convert.STATUS_TO_PROTO[j.status], etag=str(j.version),
         question_set_version=j.question_set_version, create_time=convert.timestamp(j.created_at),
-        update_time=convert.timestamp(j.updated_at))
+        update_time=convert.timestamp(j.updated_at),
+        required_languages=list(j.required_languages))
 
 
 def job_values(message: job_pb2.Job, values: dict[str, object]) -> dict[str, object]:
@@ -60,6 +62,8 @@ def job_values(message: job_pb2.Job, values: dict[str, object]) -> dict[str, obj
         out["seniority"] = SENIORITY_FROM_PROTO.get(message.seniority)
     if "required_skills" in out:
         out["required_skills"] = tuple(message.required_skills)
+    if "required_languages" in out:
+        out["required_languages"] = tuple(message.required_languages)
     return out
 
 
@@ -86,7 +90,11 @@ def question_of(q: job_pb2.Question) -> models.Question:
         rubric=tuple(models.RubricCriterion(name=r.name, description=r.description,
                                             weight=r.weight) for r in q.rubric),
         starter_code=q.starter_code, code_language=q.code_language,
-        hidden_tests=_tests(q.hidden_tests), examples=_tests(q.examples))
+        hidden_tests=_tests(q.hidden_tests), examples=_tests(q.examples),
+        expected_answers={t.language: t.text for t in q.expected_answers},
+        concepts=tuple(models.KeyConcept(name=c.name,
+                                         terms={t.language: tuple(t.terms) for t in c.terms})
+                       for c in q.concepts))
 
 
 def _test_cases(items: tuple[models.TestCase, ...]) -> list[job_pb2.TestCase]:
@@ -101,7 +109,13 @@ def question(q: models.Question) -> job_pb2.Question:
         rubric=[job_pb2.RubricCriterion(name=r.name, description=r.description, weight=r.weight)
                 for r in q.rubric],
         starter_code=q.starter_code, code_language=q.code_language,
-        hidden_tests=_test_cases(q.hidden_tests), examples=_test_cases(q.examples))
+        hidden_tests=_test_cases(q.hidden_tests), examples=_test_cases(q.examples),
+        expected_answers=[job_pb2.LocalizedText(language=lang, text=text)
+                          for lang, text in q.expected_answers.items()],
+        concepts=[job_pb2.KeyConcept(name=c.name, terms=[
+            job_pb2.ConceptTerms(language=lang, terms=list(terms))
+            for lang, terms in c.terms.items()]) for c in q.concepts],
+        source=q.source)
 
 
 def question_set(s: models.QuestionSet) -> job_pb2.QuestionSet:
@@ -111,12 +125,14 @@ def question_set(s: models.QuestionSet) -> job_pb2.QuestionSet:
         created_by=convert.id_str(s.created_by))
 
 
-CREATE_FIELDS = ("title", "description", "required_skills", "domain", "seniority")
+CREATE_FIELDS = ("title", "description", "required_skills", "domain", "seniority",
+                 "required_languages")
 
 
 class JobService(job_service_pb2_grpc.JobServiceServicer):
-    def __init__(self, jobs: JobUseCases) -> None:
+    def __init__(self, jobs: JobUseCases, generation: QuestionGeneration) -> None:
         self._j = jobs
+        self._generation = generation
 
     async def CreateJob(self, request: pb.CreateJobRequest, context: Ctx) -> pb.CreateJobResponse:
         j = request.job
@@ -183,3 +199,17 @@ class JobService(job_service_pb2_grpc.JobServiceServicer):
             token=request.page_token)
         return pb.ListQuestionSetsResponse(question_sets=[question_set(s) for s in page.items],
                                            next_page_token=page.next_page_token)
+
+    async def GenerateQuestions(self, request: pb.GenerateQuestionsRequest,
+                                context: Ctx) -> pb.GenerateQuestionsResponse:
+        made = await self._generation.generate(
+            caller(), convert.req_uuid(request.id), count=request.count,
+            difficulty=DIFFICULTY_FROM_PROTO.get(request.difficulty),
+            languages=tuple(request.languages), include_coding=request.include_coding,
+            include_behavioral=not request.exclude_behavioral,
+            request_id=convert.opt_uuid(request.request_id),
+            fingerprint=convert.fingerprint(request))
+        return pb.GenerateQuestionsResponse(
+            question_set=question_set(made.question_set), provider=made.provider,
+            fallback_reason=made.fallback_reason or "",
+            decision_ids=[str(i) for i in made.decision_ids])

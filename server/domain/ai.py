@@ -122,7 +122,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Dimensions:
-    """Rubric dimensions, each 0–100. Content only: no tone, emotion or confidence."""
+    """Rubric dimensions, each 0-100. Content only: no tone, emotion or confidence."""
 
     technical_accuracy: float
     depth: float
@@ -132,7 +132,7 @@ class Dimensions:
 @dataclass(frozen=True, slots=True)
 class AnswerScore:
     question_id: str
-    score: float                   # 0–100
+    score: float                   # 0-100
     dimensions: Dimensions
     covered_concepts: tuple[str, ...]
     missing_concepts: tuple[str, ...]

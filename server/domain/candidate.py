@@ -13,9 +13,17 @@ the state machine when first noticed; a completed interview's token just expires
 Nothing returned here ever carries expected answers, keywords, rubrics or hidden tests: the
 servicer only has `PublicQuestion`s to fill, from the fields picked in `public_question`.
 
-Questions: STATIC serves the pinned question set in order (the first unanswered question);
-DYNAMIC asks the QuestionProvider (server/domain/ports.py), which PinnedQuestionProvider
-implements with the same rule until the AI issue replaces it.
+Questions: STATIC serves the pinned question set in order (the first unanswered question).
+DYNAMIC asks the QuestionProvider (server/domain/adaptive.py: the AI chooses a probe, a deeper
+or the next question from the answers so far) and stores the chosen question
+(interview_questions) with the decision records in the same transaction before showing it; the
+same unanswered question is shown again until it is answered, and answers are accepted for
+stored questions only. A DYNAMIC interview asks as many questions as its pinned set has.
+
+Completion queues the interview's evaluation in the same transaction; after the commit `kick`
+enqueues the evaluation job (a sweeper catches a lost enqueue).
+
+RunCode runs the candidate's code on a coding question's visible examples in the sandbox.
 
 Answers: one per question, never changed. The same answer again (same content, or the same
 request_id) returns the stored one; a different answer is ALREADY_EXISTS ANSWER_EXISTS; after
@@ -29,12 +37,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
+import structlog
+
 from server.domain import access
+from server.domain.ai import CodingResult
 from server.domain.audit import changes, record
 from server.domain.errors import (
     AlreadyExists,
@@ -43,6 +54,7 @@ from server.domain.errors import (
     NotFound,
     Unauthenticated,
 )
+from server.domain.evaluation_models import AskedQuestion
 from server.domain.interview_state import InterviewEvent, transition
 from server.domain.models import (
     Answer,
@@ -59,11 +71,15 @@ from server.domain.models import (
 )
 from server.domain.ports import (
     Clock,
+    CodeRunner,
     QuestionContext,
     QuestionProvider,
     UnitOfWork,
     UowFactory,
 )
+
+log = structlog.get_logger(__name__)
+Kick = Callable[[UUID], Awaitable[None]]
 
 T = TypeVar("T")
 
@@ -129,25 +145,29 @@ def public_question(q: Question, position: int, language: str,
         examples=tuple((e.input, e.expected_output) for e in q.examples) if coding else ())
 
 
+def unique_id(wanted: str, asked: tuple[Question, ...]) -> str:
+    """The chosen question's id, made unique within the interview (a probe may come twice)."""
+    taken = {q.id for q in asked}
+    base = (wanted or "q")[:56]
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, 1000) if f"{base}-{n}" not in taken)
+
+
 def first_unanswered(questions: tuple[Question, ...],
                      answers: tuple[Answer, ...]) -> Question | None:
     answered = {a.question_id for a in answers}
     return next((q for q in questions if q.id not in answered), None)
 
 
-class PinnedQuestionProvider:
-    """The simple provider for DYNAMIC interviews until the AI issue: the pinned question set in
-    order, like STATIC."""
-
-    async def next_question(self, context: QuestionContext) -> Question | None:
-        return first_unanswered(context.question_set.questions, context.answers)
-
-
 class CandidateUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, provider: QuestionProvider) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, provider: QuestionProvider,
+                 runner: CodeRunner, kick: Kick) -> None:
         self._uow = uow
         self._clock = clock
         self._provider = provider
+        self._runner = runner
+        self._kick = kick
 
     # --- the token and the window ---------------------------------------------------------
 
@@ -240,26 +260,64 @@ class CandidateUseCases:
 
         return await self._run(caller, token, interview_id, body)
 
+    async def _questions(self, uow: UnitOfWork, interview: Interview,
+                         qs: QuestionSet) -> tuple[Question, ...]:
+        """The questions a candidate may answer: the pinned set (STATIC) or the ones asked."""
+        if interview.mode is InterviewMode.DYNAMIC:
+            return tuple(a.question for a in await uow.asked_questions.list(interview.id))
+        return qs.questions
+
     async def next_question(self, caller: Caller, token: str,
                             interview_id: UUID) -> PublicQuestion | None:
         async def body(uow: UnitOfWork, interview: Interview) -> PublicQuestion | None:
             self._require_in_progress(interview)
             qs = await self._question_set(uow, interview)
             answers = tuple(await uow.candidates.answers(interview.id))
-            if interview.mode is InterviewMode.DYNAMIC:
-                question = await self._provider.next_question(QuestionContext(
-                    interview_id=interview.id, language=interview.language,
-                    domain=interview.domain, question_set=qs, answers=answers))
-            else:
-                question = first_unanswered(qs.questions, answers)
+            asked = await self._questions(uow, interview, qs)
+            question = first_unanswered(asked, answers)
+            if interview.mode is InterviewMode.DYNAMIC and question is None \
+                    and len(asked) < len(qs.questions):
+                job = await uow.jobs.get(PLATFORM, interview.job_id)
+                assert job is not None  # the foreign key
+                chosen = await self._provider.next_question(QuestionContext(
+                    interview=interview, job=job, question_set=qs, asked=asked,
+                    answers=answers))
+                question = replace(chosen.question, id=unique_id(chosen.question.id, asked))
+                await uow.asked_questions.add(interview.id, AskedQuestion(
+                    question=question, position=len(asked) + 1, kind=chosen.kind,
+                    rationale=chosen.rationale))
+                await uow.decisions.add_many(chosen.decisions)
+                asked = (*asked, question)
             if question is None:
                 return None
-            position = next((n for n, q in enumerate(qs.questions, 1) if q.id == question.id),
-                            len(answers) + 1)
+            position = next(n for n, q in enumerate(asked, 1) if q.id == question.id)
             return public_question(question, position, interview.language,
                                    qs.default_language)
 
         return await self._run(caller, token, interview_id, body)
+
+    async def run_code(self, caller: Caller, token: str, interview_id: UUID, *,
+                       question_id: str, code: str, code_language: str) -> CodingResult:
+        async def body(uow: UnitOfWork, interview: Interview) -> Question:
+            self._require_in_progress(interview)
+            qs = await self._question_set(uow, interview)
+            question = next((q for q in await self._questions(uow, interview, qs)
+                             if q.id == question_id), None)
+            if question is None:
+                raise NotFound("no such question in this interview",
+                               reason="QUESTION_NOT_FOUND")
+            if question.type is not QuestionType.CODING:
+                raise InvalidArgument("only coding questions run code",
+                                      reason="CODE_NOT_EXPECTED")
+            return question
+
+        question = await self._run(caller, token, interview_id, body)
+        language = code_language or question.code_language
+        if language not in self._runner.languages():
+            raise InvalidArgument(f"{language} cannot be run here",
+                                  reason="CODE_LANGUAGE_UNSUPPORTED",
+                                  metadata={"supported": ",".join(self._runner.languages())})
+        return await self._runner.run(language, code, question.examples, hidden=False)
 
     async def answer(self, caller: Caller, token: str, interview_id: UUID, *,
                      question_id: str, text: str, code: str, code_language: str,
@@ -271,8 +329,8 @@ class CandidateUseCases:
             self._require_in_progress(interview)
             qs = await self._question_set(uow, interview)
             position, question = next(
-                ((n, q) for n, q in enumerate(qs.questions, 1) if q.id == question_id),
-                (0, None))
+                ((n, q) for n, q in enumerate(await self._questions(uow, interview, qs), 1)
+                 if q.id == question_id), (0, None))
             if question is None:
                 raise NotFound("no such question in this interview",
                                reason="QUESTION_NOT_FOUND")
@@ -306,12 +364,19 @@ class CandidateUseCases:
                 return await self._view(uow, interview)
             status = transition(interview.status, InterviewEvent.COMPLETE)
             after = await uow.interviews.update(interview.id, {"status": status}, None)
+            await uow.evaluations.create_queued(after)
             await uow.audit.append(record(
                 caller, "interview.complete", resource(after), after.company_id,
                 changes({"status": interview.status}, {"status": after.status})))
             return await self._view(uow, after)
 
-        return await self._run(caller, token, interview_id, body)
+        view = await self._run(caller, token, interview_id, body)
+        try:
+            await self._kick(interview_id)
+        except Exception:  # the sweeper queues it later
+            log.warning("could not enqueue the evaluation", interview_id=str(interview_id),
+                        exc_info=True)
+        return view
 
 
 class StaffAnswerReads:

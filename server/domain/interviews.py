@@ -97,6 +97,7 @@ class NewInterview:
     window_end: datetime | None
     domain: str | None = None
     difficulty: Difficulty | None = None
+    reviewer_language: str = "en"
 
 
 def clean_candidate(c: Candidate) -> Candidate:
@@ -235,7 +236,8 @@ class InterviewUseCases:
                 resume=resume, values={"language": new.language, "mode": new.mode,
                                        "domain": (new.domain or "").strip() or None,
                                        "difficulty": new.difficulty, "scheduled_at": start,
-                                       "window_end": end},
+                                       "window_end": end,
+                                       "reviewer_language": new.reviewer_language},
                 status=status, actor_id=p.user_id)
             token = await self._issue_token(uow, interview)
             await uow.audit.append(record(caller, "interview.schedule", resource(interview),

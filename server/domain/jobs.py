@@ -8,18 +8,23 @@ it, every role may manage, so there is no PERMISSION_DENIED here.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
 from uuid import UUID
 
 from server.domain import access, paging
+from server.domain.ai_gateway import CallRecord
 from server.domain.audit import changes, record
 from server.domain.documents import DocumentReader
 from server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from server.domain.evaluation_models import NewDecision
 from server.domain.models import (
     LANGUAGES,
     Caller,
     EntityStatus,
     Job,
     JobFile,
+    KeyConcept,
     Page,
     Question,
     QuestionSet,
@@ -35,7 +40,8 @@ from server.domain.support import (
     page_of,
 )
 
-JOB_FIELDS = frozenset({"title", "description", "required_skills", "domain", "seniority"})
+JOB_FIELDS = frozenset({"title", "description", "required_skills", "domain", "seniority",
+                        "required_languages"})
 # What the audit log records of a job: never the file's bytes or its extracted text.
 AUDITED = JOB_FIELDS | {"department_id", "status", "jd_file_name", "jd_media_type", "jd_sha256"}
 MAX_QUESTIONS = 100
@@ -104,11 +110,11 @@ def check_questions(questions: tuple[Question, ...], default_language: str) -> t
             raise InvalidArgument(
                 f"question {qid} is not a coding question: no starter code, code language, "
                 "tests or examples", reason="CODING_FIELDS_NOT_ALLOWED", metadata=where)
-        out.append(Question(id=qid, type=q.type, difficulty=q.difficulty, texts=dict(q.texts),
-                            expected_answer=q.expected_answer, keywords=q.keywords,
-                            rubric=q.rubric, starter_code=q.starter_code,
-                            code_language=q.code_language, hidden_tests=q.hidden_tests,
-                            examples=q.examples))
+        # Keywords without concepts: each keyword is a concept of its own (in any language),
+        # so that answers to recruiter-written questions are scored on coverage too.
+        concepts = q.concepts or tuple(KeyConcept(name=k, terms={"*": (k,)})
+                                       for k in q.keywords)
+        out.append(replace(q, id=qid, texts=dict(q.texts), concepts=concepts))
     return tuple(out)
 
 
@@ -221,7 +227,11 @@ class JobUseCases:
 
     async def create_question_set(self, caller: Caller, job_id: UUID,
                                   questions: tuple[Question, ...], default_language: str, *,
-                                  request_id: UUID | None, fingerprint: bytes) -> QuestionSet:
+                                  request_id: UUID | None, fingerprint: bytes,
+                                  records: Sequence[CallRecord] = (),
+                                  stored_ids: list[UUID] | None = None) -> QuestionSet:
+        """Store the next version. `records` are the AI calls that made the questions: stored
+        as decision records in the same transaction (their ids appended to `stored_ids`)."""
         p = access.require_principal(caller)
         checked = check_questions(questions, default_language)
 
@@ -238,6 +248,18 @@ class JobUseCases:
                 questions=checked, actor_id=p.user_id)
             await uow.jobs.update(job_id, {"question_set_version": version}, p.user_id,
                                   bump=False)
+            if records:
+                ids = await uow.decisions.add_many([NewDecision(
+                    company_id=job.company_id, department_id=job.department_id,
+                    interview_id=None, job_id=job.id, kind=r.kind, provider=r.info.provider,
+                    model=r.info.model, template_id=r.info.template_id,
+                    template_hash=r.info.template_hash, input_hash=r.info.input_hash,
+                    output=r.output, latency_ms=r.info.latency_ms,
+                    prompt_tokens=r.info.usage.prompt_tokens,
+                    output_tokens=r.info.usage.output_tokens, attempts=r.info.attempts,
+                    fallback_reason=r.fallback_reason) for r in records])
+                if stored_ids is not None:
+                    stored_ids[:] = ids
             await uow.audit.append(record(
                 caller, "question_set.create", f"jobs/{job_id}/questionSets/{version}",
                 job.company_id, changes(None, {"version": version,

@@ -196,6 +196,7 @@ class Job:
     jd_media_type: str | None = None
     jd_sha256: str | None = None
     jd_text: str | None = None  # None when not loaded (lists)
+    required_languages: tuple[str, ...] = ()  # languages whose fluency may be scored
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +327,7 @@ class Interview:
     version: int
     created_at: datetime
     updated_at: datetime
+    reviewer_language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

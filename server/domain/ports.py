@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from server.domain.ai import CodingResult
 from server.domain.audit import AuditRecord
+from server.domain.evaluation_models import (
+    AskedQuestion,
+    DecisionRecord,
+    Evaluation,
+    NewDecision,
+)
 from server.domain.models import (
     Answer,
     AuditEvent,
@@ -32,6 +39,7 @@ from server.domain.models import (
     RefreshSession,
     ResumeFile,
     Role,
+    TestCase,
     User,
 )
 from server.domain.outbox import NewEmail, OutboxMessage
@@ -183,6 +191,29 @@ class OutboxRepository(Protocol):
     async def stale_pending(self, older_than: datetime, limit: int) -> list[UUID]: ...
 
 
+class EvaluationRepository(Protocol):
+    async def create_queued(self, interview: Interview) -> bool: ...
+    async def get(self, scope: Principal, interview_id: UUID, *,
+                  for_update: bool = False) -> Evaluation | None: ...
+    async def claim(self, interview_id: UUID) -> Evaluation | None: ...
+    async def update(self, interview_id: UUID, values: dict[str, object]) -> Evaluation: ...
+    async def stale_queued(self, queued_before: datetime, running_before: datetime,
+                           limit: int) -> list[UUID]: ...
+
+
+class DecisionRepository(Protocol):
+    async def add_many(self, records: Sequence[NewDecision]) -> list[UUID]: ...
+    async def get(self, scope: Principal, record_id: UUID) -> DecisionRecord | None: ...
+    async def list(self, scope: Principal, *, interview_id: UUID | None, job_id: UUID | None,
+                   after: Cursor | None, limit: int) -> list[DecisionRecord]: ...
+    async def purge(self, older_than: datetime) -> int: ...
+
+
+class InterviewQuestionRepository(Protocol):
+    async def list(self, interview_id: UUID) -> list[AskedQuestion]: ...
+    async def add(self, interview_id: UUID, asked: AskedQuestion) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories bound to it, committed on clean exit."""
 
@@ -214,6 +245,12 @@ class UnitOfWork(Protocol):
     def resets(self) -> ResetTokenRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def evaluations(self) -> EvaluationRepository: ...
+    @property
+    def decisions(self) -> DecisionRepository: ...
+    @property
+    def asked_questions(self) -> InterviewQuestionRepository: ...
 
 
 class UowFactory(Protocol):
@@ -248,20 +285,38 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class QuestionContext:
-    """What a question provider knows when asked for the next question: the interview (never
-    the candidate's age or sex, which no AI may see), its pinned question set and the answers
-    so far."""
+    """What a question provider knows when asked for the next question of a DYNAMIC interview:
+    the interview (never the candidate's name, contacts, age or sex, which no AI may see), its
+    job, its pinned question set (the candidates to choose from, and the interview's length),
+    the questions asked so far and the answers."""
 
-    interview_id: UUID
-    language: str
-    domain: str | None
+    interview: Interview
+    job: Job
     question_set: QuestionSet
+    asked: tuple[Question, ...]
     answers: tuple[Answer, ...]
 
 
-class QuestionProvider(Protocol):
-    """Chooses the next question of a DYNAMIC interview; None when the interview has no more
-    questions. The AI issue implements it; until then server/domain/candidate.py's
-    PinnedQuestionProvider serves the pinned set in order."""
+@dataclass(frozen=True, slots=True)
+class ChosenQuestion:
+    """The next question, why it was chosen, and the AI decisions made to choose it."""
 
-    async def next_question(self, context: QuestionContext) -> Question | None: ...
+    question: Question
+    kind: str
+    rationale: str
+    decisions: tuple[NewDecision, ...] = ()
+
+
+class QuestionProvider(Protocol):
+    """Chooses the next question of a DYNAMIC interview (server/domain/adaptive.py)."""
+
+    async def next_question(self, context: QuestionContext) -> ChosenQuestion: ...
+
+
+class CodeRunner(Protocol):
+    """Runs a candidate's code against test cases in a sandbox (server/providers/sandbox/)."""
+
+    async def run(self, language: str, code: str, tests: Sequence[TestCase], *,
+                  hidden: bool) -> CodingResult: ...
+
+    def languages(self) -> tuple[str, ...]: ...

@@ -30,7 +30,7 @@ PUBLIC_METHODS: frozenset[str] = frozenset({
 CANDIDATE_METHODS: frozenset[str] = frozenset(
     f"/interviewplatform.v1.CandidateService/{name}" for name in (
         "GetPublicInterview", "StartInterview", "GetNextQuestion", "SubmitAnswer",
-        "CompleteInterview"))
+        "CompleteInterview", "RunCode"))
 
 BEARER = "bearer "
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Each statement removes rows that no code path can use any more.
@@ -21,16 +21,25 @@ PURGES: dict[str, str] = {
     "idempotency_keys": "DELETE FROM idempotency_keys WHERE created_at < now() - interval '7 days'",
 }
 
+DECISIONS_PURGE = ("DELETE FROM ai_decisions"
+                   " WHERE created_at < now() - make_interval(days => :days)")
+
 
 @dataclass
 class Maintenance:
     engine: AsyncEngine
+    # AI decision records are kept this long (AI_DECISION_RETENTION_DAYS), then purged.
+    decision_retention_days: int = 365
 
     async def purge(self) -> dict[str, int]:
         """Run every purge in its own short transaction; returns rows removed per table."""
         removed: dict[str, int] = {}
-        for table, statement in PURGES.items():
+        statements: list[tuple[str, TextClause, dict[str, int]]] = [
+            (table, text(sql), {}) for table, sql in PURGES.items()]
+        statements.append(("ai_decisions", text(DECISIONS_PURGE),
+                           {"days": self.decision_retention_days}))
+        for table, statement, params in statements:
             async with self.engine.begin() as conn:
-                result = await conn.execute(text(statement))
+                result = await conn.execute(statement, params)
                 removed[table] = int(getattr(result, "rowcount", 0) or 0)
         return removed

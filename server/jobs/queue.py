@@ -20,8 +20,14 @@ class InterviewTimers(Protocol):
     async def expire_overdue(self) -> int: ...
 
 
+class Evaluations(Protocol):
+    async def evaluate(self, interview_id: UUID) -> object: ...
+    async def stale(self, older_than: timedelta) -> list[UUID]: ...
+
+
 EMAIL_QUEUE = "email"
 MAINTENANCE_QUEUE = "maintenance"
+AI_QUEUE = "ai"
 log = structlog.get_logger(__name__)
 
 
@@ -76,6 +82,32 @@ class JobQueue:
             if reminded or expired:
                 log.info("interview timers", reminded=reminded, expired=expired)
 
+    def add_evaluations(self, evaluations: Evaluations, *, max_attempts: int,
+                        sweep_every_seconds: int, sweep_after: timedelta) -> None:
+        """The evaluation job (retried with backoff) and a sweeper for lost enqueues and for
+        evaluations a crashed worker left running."""
+        retry = procrastinate.RetryStrategy(max_attempts=max_attempts, exponential_wait=2,
+                                            retry_exceptions={Exception})
+
+        @self.app.task(name="evaluate_interview", queue=AI_QUEUE, retry=retry)
+        async def evaluate_interview(interview_id: str) -> None:
+            await evaluations.evaluate(UUID(interview_id))
+
+        @self.app.periodic(cron=f"* * * * * */{sweep_every_seconds}", periodic_id="evaluations")
+        @self.app.task(name="sweep_evaluations", queue=AI_QUEUE)
+        async def sweep_evaluations(timestamp: int) -> None:
+            for interview_id in await evaluations.stale(sweep_after):
+                await self.enqueue_evaluation(interview_id)
+
+        self._evaluate = evaluate_interview
+
+    async def enqueue_evaluation(self, interview_id: UUID) -> None:
+        """Queue the evaluation of one interview (at most one queued job per interview)."""
+        with contextlib.suppress(AlreadyEnqueued):
+            await self._evaluate.configure(
+                queueing_lock=f"evaluation:{interview_id}").defer_async(
+                    interview_id=str(interview_id))
+
     async def enqueue_email(self, message_id: UUID) -> None:
         """Queue delivery of one outbox message (at most one queued job per message)."""
         with contextlib.suppress(AlreadyEnqueued):
@@ -83,7 +115,7 @@ class JobQueue:
                 queueing_lock=f"email:{message_id}").defer_async(message_id=str(message_id))
 
     async def run_worker(self, *, concurrency: int = 2) -> None:
-        await self.app.run_worker_async(queues=[EMAIL_QUEUE, MAINTENANCE_QUEUE],
+        await self.app.run_worker_async(queues=[EMAIL_QUEUE, MAINTENANCE_QUEUE, AI_QUEUE],
                                         concurrency=concurrency,
                                         install_signal_handlers=False, wait=True,
                                         name="interview-platform")

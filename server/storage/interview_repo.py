@@ -43,7 +43,8 @@ def _interview(row: InterviewRow) -> Interview:
         language=row.language, mode=InterviewMode(row.mode),
         scheduled_at=row.scheduled_at, window_end=row.window_end,
         status=InterviewStatus(row.status), cancel_reason=row.cancel_reason,
-        version=row.version, created_at=row.created_at, updated_at=row.updated_at)
+        version=row.version, created_at=row.created_at, updated_at=row.updated_at,
+        reviewer_language=row.reviewer_language)
 
 
 # Columns read back after writes: everything but the resume's bytes and text.

@@ -14,6 +14,7 @@ from server.domain.models import (
     EntityStatus,
     Job,
     JobFile,
+    KeyConcept,
     Principal,
     Question,
     QuestionSet,
@@ -38,13 +39,16 @@ def _job(row: JobRow, *, with_text: bool) -> Job:
         question_set_version=row.question_set_version, created_at=row.created_at,
         updated_at=row.updated_at, jd_file_name=row.jd_file_name,
         jd_media_type=row.jd_media_type, jd_sha256=row.jd_sha256,
-        jd_text=row.jd_text if with_text else None)
+        jd_text=row.jd_text if with_text else None,
+        required_languages=tuple(row.required_languages or ()))
 
 
 def _columns(values: dict[str, object]) -> dict[str, object]:
     columns = plain_values(values)
     if "required_skills" in columns:
         columns["required_skills"] = list(values["required_skills"] or ())  # type: ignore[call-overload]
+    if "required_languages" in columns:
+        columns["required_languages"] = list(values["required_languages"] or ())  # type: ignore[call-overload]
     return columns
 
 
@@ -59,7 +63,11 @@ def question_json(q: Question) -> dict[str, object]:
             "rubric": [{"name": r.name, "description": r.description, "weight": r.weight}
                        for r in q.rubric],
             "starter_code": q.starter_code, "code_language": q.code_language,
-            "hidden_tests": _tests(q.hidden_tests), "examples": _tests(q.examples)}
+            "hidden_tests": _tests(q.hidden_tests), "examples": _tests(q.examples),
+            "expected_answers": dict(q.expected_answers),
+            "concepts": [{"name": c.name, "terms": {k: list(v) for k, v in c.terms.items()}}
+                         for c in q.concepts],
+            "source": q.source}
 
 
 def question_of(data: dict[str, Any]) -> Question:
@@ -76,7 +84,12 @@ def question_of(data: dict[str, Any]) -> Question:
                                      weight=float(r["weight"]))
                      for r in data.get("rubric", ())),
         starter_code=data.get("starter_code", ""), code_language=data.get("code_language", ""),
-        hidden_tests=tests(data.get("hidden_tests", [])), examples=tests(data.get("examples", [])))
+        hidden_tests=tests(data.get("hidden_tests", [])), examples=tests(data.get("examples", [])),
+        expected_answers=dict(data.get("expected_answers", {})),
+        concepts=tuple(KeyConcept(name=c["name"],
+                                  terms={k: tuple(v) for k, v in c["terms"].items()})
+                       for c in data.get("concepts", ())),
+        source=data.get("source", ""))
 
 
 def _question_set(row: QuestionSetRow) -> QuestionSet:

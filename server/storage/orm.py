@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Identity,
@@ -151,6 +152,8 @@ class JobRow(AuditColumns, Base):
         ARRAY(Text), nullable=False, server_default=text("'{}'::text[]"))
     domain: Mapped[str | None] = mapped_column(String(255))
     seniority: Mapped[str | None] = mapped_column(String(16))
+    required_languages: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="Active")
     question_set_version: Mapped[int] = mapped_column(Integer, nullable=False,
                                                       server_default="0")
@@ -347,6 +350,8 @@ class InterviewRow(AuditColumns, Base):
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    reviewer_language: Mapped[str] = mapped_column(String(8), nullable=False,
+                                                   server_default="en")
 
 
 class CandidateTokenRow(Base):
@@ -382,5 +387,86 @@ class AnswerRow(Base):
     code: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     code_language: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
     request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+
+
+class EvaluationRow(Base):
+    """The evaluation of a completed interview: the job's state, the AI's result and the latest
+    human review (JSON shaped by server/storage/evaluation_repo.py)."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')",
+                        name="evaluations_state_check"),
+        Index("evaluations_state_idx", "state", "updated_at"),
+    )
+
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    department_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    ai: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    review: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+
+
+class DecisionRow(Base):
+    """One AI call: who answered, with which prompt template, for which input, what it said."""
+
+    __tablename__ = "ai_decisions"
+    __table_args__ = (
+        Index("ai_decisions_created_idx", "created_at", "id"),
+        Index("ai_decisions_company_created_idx", "company_id", "created_at", "id"),
+        Index("ai_decisions_interview_idx", "interview_id"),
+        Index("ai_decisions_job_idx", "job_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    department_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    interview_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("interviews.id", ondelete="CASCADE"))
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    model: Mapped[str] = mapped_column(String(128), nullable=False)
+    template_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    template_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    input_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    output: Mapped[object] = mapped_column(JSONB, nullable=False)
+    latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    output_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    fallback_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+
+
+class InterviewQuestionRow(Base):
+    """A question chosen for a DYNAMIC interview (a probe, a deeper one, the next one), stored
+    before it is shown so that the answer to it can be checked and scored."""
+
+    __tablename__ = "interview_questions"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "position", name="interview_questions_position_key"),
+    )
+
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    question: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    rationale: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                  server_default=func.now())

@@ -16,6 +16,11 @@ from server.storage import scope
 from server.storage.audit_repo import SqlAuditRepository
 from server.storage.candidate_repo import SqlCandidateRepository
 from server.storage.directory_repo import SqlCompanyRepository, SqlDepartmentRepository
+from server.storage.evaluation_repo import (
+    SqlDecisionRepository,
+    SqlEvaluationRepository,
+    SqlInterviewQuestionRepository,
+)
 from server.storage.interview_repo import SqlCandidateTokenRepository, SqlInterviewRepository
 from server.storage.job_repo import SqlJobRepository, SqlQuestionSetRepository
 from server.storage.orm import RefreshTokenRow, UserRow
@@ -196,6 +201,9 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyRepository
     resets: SqlResetTokenRepository
     outbox: SqlOutboxRepository
+    evaluations: SqlEvaluationRepository
+    decisions: SqlDecisionRepository
+    asked_questions: SqlInterviewQuestionRepository
 
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = factory
@@ -219,6 +227,9 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(s)
         self.resets = SqlResetTokenRepository(s)
         self.outbox = SqlOutboxRepository(s)
+        self.evaluations = SqlEvaluationRepository(s)
+        self.decisions = SqlDecisionRepository(s)
+        self.asked_questions = SqlInterviewQuestionRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

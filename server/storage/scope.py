@@ -14,7 +14,9 @@ from server.domain.models import Principal, Role
 from server.storage.orm import (
     AuditEventRow,
     CompanyRow,
+    DecisionRow,
     DepartmentRow,
+    EvaluationRow,
     InterviewRow,
     JobRow,
     UserRow,
@@ -75,4 +77,26 @@ def audit_events(p: Principal) -> ColumnElement[bool]:
         return true()
     if p.role is Role.COMPANY_ADMIN and p.company_id:
         return AuditEventRow.company_id == p.company_id
+    return false()
+
+
+def evaluations(p: Principal) -> ColumnElement[bool]:
+    """Evaluations: like their interviews."""
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return EvaluationRow.company_id == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return EvaluationRow.department_id == p.department_id
+    return false()
+
+
+def decisions(p: Principal) -> ColumnElement[bool]:
+    """AI decision records: like the interviews and jobs they are about."""
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return DecisionRow.company_id == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return DecisionRow.department_id == p.department_id
     return false()

@@ -269,8 +269,13 @@ async def test_dynamic_mode_uses_the_provider(
                                                          text="Parce que."), metadata=me)
     second = await candidate.GetNextQuestion(cpb.GetNextQuestionRequest(id=created.id),
                                              metadata=me)
-    assert (second.question.id, second.question.language) == ("sum", "en")
-    assert_no_secrets(first, second)
+    # A weak answer is probed: the missed concept (the question's keyword), in French.
+    assert (second.question.id, second.question.language) == ("why-probe", "fr")
+    assert SECRETS[1] in second.question.text and "Pourquoi ce poste ?" in second.question.text
+    assert_no_secrets(first)
+    # Probes name the concept they ask about; nothing else hidden is shown.
+    data = second.SerializeToString()
+    assert not [s for s in SECRETS if s != SECRETS[1] and s.encode() in data]
 
 
 async def test_the_flow_through_rest(http: httpx.AsyncClient, api: Api, platform: Platform,

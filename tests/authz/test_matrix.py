@@ -35,6 +35,7 @@ only gives after it authenticated them, and no shared password changes.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
 import re
@@ -59,16 +60,19 @@ from grpc import aio
 from interviewplatform.v1 import audit_service_pb2 as apb
 from interviewplatform.v1 import auth_service_pb2 as aupb
 from interviewplatform.v1 import candidate_service_pb2 as cspb
-from interviewplatform.v1 import company_pb2, interview_pb2, job_pb2, user_pb2
+from interviewplatform.v1 import company_pb2, evaluation_pb2, interview_pb2, job_pb2, user_pb2
 from interviewplatform.v1 import company_service_pb2 as cpb
 from interviewplatform.v1 import department_service_pb2 as dpb
+from interviewplatform.v1 import evaluation_service_pb2 as epb
 from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
 from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
 
+from server.app import Platform
 from server.domain.models import Role
 from server.interceptors.auth import CANDIDATE_METHODS, PUBLIC_METHODS
+from tests.api.test_interviews import link_token, outbox
 from tests.factories import Api, Tenant, auth, make_tenant
 from tests.helpers import TEST_SECRET, error_info
 
@@ -116,6 +120,8 @@ NO_DEPARTMENT = Outcome(grpc.StatusCode.NOT_FOUND, "DEPARTMENT_NOT_FOUND")
 NO_USER = Outcome(grpc.StatusCode.NOT_FOUND, "USER_NOT_FOUND")
 NO_JOB = Outcome(grpc.StatusCode.NOT_FOUND, "JOB_NOT_FOUND")
 NO_INTERVIEW = Outcome(grpc.StatusCode.NOT_FOUND, "INTERVIEW_NOT_FOUND")
+NO_EVALUATION = Outcome(grpc.StatusCode.NOT_FOUND, "EVALUATION_NOT_FOUND")
+NO_DECISION = Outcome(grpc.StatusCode.NOT_FOUND, "DECISION_NOT_FOUND")
 
 
 def unauthenticated(reason: str) -> Outcome:
@@ -180,6 +186,7 @@ class World:
     b: Tenant
     a1_peer: user_pb2.User  # a second department user in A1
     candidate: str
+    platform: Platform
 
     @property
     def a1(self) -> company_pb2.Department:
@@ -237,19 +244,19 @@ class World:
         return replace(self, a=a, a1_peer=peer)
 
 
-async def build_world(api: Api, root_token: str) -> World:
+async def build_world(api: Api, root_token: str, platform: Platform) -> World:
     a = await make_tenant(api, root_token)
     b = await make_tenant(api, root_token)
     peer = await api.user(root_token, role=Role.DEPARTMENT_USER, company_id=a.company.id,
                           department_id=a.departments[0].id)
     me = await api.auth.GetMe(aupb.GetMeRequest(), metadata=auth(root_token))
     return World(api=api, root=root_token, root_id=me.user_id, a=a, b=b, a1_peer=peer,
-                 candidate=candidate_token())
+                 candidate=candidate_token(), platform=platform)
 
 
 @pytest.fixture(scope="module")
-async def world(api: Api, root_token: str) -> World:
-    return await build_world(api, root_token)
+async def world(api: Api, root_token: str, platform: Platform) -> World:
+    return await build_world(api, root_token, platform)
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -396,6 +403,76 @@ def on_fresh_interview(department: Callable[[World], company_pb2.Department],
 
 
 # Checks on OK responses.
+
+async def evaluated_interview(w: World, department: company_pb2.Department
+                              ) -> interview_pb2.Interview:
+    """An interview of a fresh job in `department`, taken and completed by the candidate, with
+    its evaluation done (by the in-process worker, local AI provider)."""
+    job = await fresh_job(w, department, with_questions=True)
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    interview = await w.api.interview(w.root, job.id, start=start)
+    [mail] = await outbox(w.platform, interview.id)
+    me = auth(link_token(w.platform, mail.text_body))
+    await w.api.candidate.StartInterview(cspb.StartInterviewRequest(id=interview.id), metadata=me)
+    question = (await w.api.candidate.GetNextQuestion(
+        cspb.GetNextQuestionRequest(id=interview.id), metadata=me)).question
+    await w.api.candidate.SubmitAnswer(cspb.SubmitAnswerRequest(
+        id=interview.id, question_id=question.id,
+        text="Because the team builds the platform I want to grow with."), metadata=me)
+    await w.api.candidate.CompleteInterview(cspb.CompleteInterviewRequest(id=interview.id),
+                                            metadata=me)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = (await w.api.evaluations.GetEvaluation(
+            epb.GetEvaluationRequest(interview_id=interview.id),
+            metadata=auth(w.root))).evaluation
+        if found.state == evaluation_pb2.EVALUATION_STATE_DONE:
+            return interview
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"interview {interview.id} was not evaluated in time")
+
+
+def on_evaluated_interview(department: Callable[[World], company_pb2.Department],
+                           make: Callable[[interview_pb2.Interview], Message]) -> Build:
+    async def build(w: World, who: str) -> Message:
+        return make(await evaluated_interview(w, department(w)))
+
+    return build
+
+
+def on_decision(department: Callable[[World], company_pb2.Department]) -> Build:
+    async def build(w: World, who: str) -> Message:
+        interview = await evaluated_interview(w, department(w))
+        records = (await w.api.evaluations.ListDecisionRecords(
+            epb.ListDecisionRecordsRequest(interview_id=interview.id),
+            metadata=auth(w.root))).records
+        require(bool(records), "the evaluation left no decision record")
+        return epb.GetDecisionRecordRequest(id=records[0].id)
+
+    return build
+
+
+def check_evaluation_in(department: Callable[[World], company_pb2.Department]) -> Check:
+    def check(w: World, who: str, r: Any) -> None:
+        require(r.evaluation.interview_id != "" and r.evaluation.state in (
+            evaluation_pb2.EVALUATION_STATE_DONE, evaluation_pb2.EVALUATION_STATE_QUEUED,
+            evaluation_pb2.EVALUATION_STATE_RUNNING), "no evaluation")
+
+    return check
+
+
+def check_decisions_listed(w: World, who: str, r: epb.ListDecisionRecordsResponse) -> None:
+    """Records of an interview in A1: listed for those who see it, nothing for tenant B."""
+    if who == ADMIN_B:
+        require(not r.records, "tenant B sees A's decision records")
+        return
+    require(bool(r.records), "no record listed")
+    require(all(x.company_id == w.a.company.id for x in r.records), "records of another company")
+
+
+def check_record(w: World, who: str, r: epb.GetDecisionRecordResponse) -> None:
+    require(r.record.company_id == w.a.company.id and r.record.provider != "", "no record")
+
 
 def own_company_id(w: World, who: str) -> str:
     return {ADMIN_A: w.a.company.id, USER_A1: w.a.company.id, ADMIN_B: w.b.company.id}[who]
@@ -567,10 +644,11 @@ def check_events_unfiltered(w: World, who: str, r: apb.ListAuditEventsResponse) 
 
 # --- the matrix -------------------------------------------------------------------------------
 
-AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW, CANDIDATE_SVC = (
+AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW, CANDIDATE_SVC, EVALUATION = (
     f"{PACKAGE}.{s}." for s in ("AuthService", "SystemService", "CompanyService",
                                 "DepartmentService", "UserService", "AuditService",
-                                "JobService", "InterviewService", "CandidateService"))
+                                "JobService", "InterviewService", "CandidateService",
+                                "EvaluationService"))
 
 MATRIX: dict[str, tuple[Case, ...]] = {
     # AuthService --------------------------------------------------------------------------
@@ -876,6 +954,46 @@ MATRIX: dict[str, tuple[Case, ...]] = {
     CANDIDATE_SVC + "CompleteInterview": (
         Case("interview-in-A1", on_fresh_interview(
             a1_of, lambda i: cspb.CompleteInterviewRequest(id=i.id)), candidate_only()),
+    ),
+    CANDIDATE_SVC + "RunCode": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: cspb.RunCodeRequest(id=i.id, question_id="q1", code="print(1)")),
+             candidate_only()),
+    ),
+    JOB + "GenerateQuestions": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: jpb.GenerateQuestionsRequest(id=j.id, count=1)),
+             signed_in(OK, OK, user_a1, NO_JOB), check_question_set)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    # EvaluationService: scoped like interviews ---------------------------------------------
+    EVALUATION + "GetEvaluation": tuple(
+        Case(f"interview-in-{name}",
+             on_evaluated_interview(dept, lambda i: epb.GetEvaluationRequest(interview_id=i.id)),
+             signed_in(OK, OK, user_a1, NO_EVALUATION), check_evaluation_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_EVALUATION))),
+    EVALUATION + "OverrideEvaluation": tuple(
+        Case(f"interview-in-{name}",
+             on_evaluated_interview(dept, lambda i: epb.OverrideEvaluationRequest(
+                 interview_id=i.id, overall_score=70,
+                 recommendation=evaluation_pb2.RECOMMENDATION_HIRE,
+                 reason=evaluation_pb2.OVERRIDE_REASON_MISSED_CONTEXT, comment="matrix")),
+             signed_in(OK, OK, user_a1, NO_EVALUATION), check_evaluation_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_EVALUATION))),
+    EVALUATION + "RetryEvaluation": tuple(
+        Case(f"interview-in-{name}",
+             on_evaluated_interview(dept, lambda i: epb.RetryEvaluationRequest(
+                 interview_id=i.id)),
+             signed_in(OK, OK, user_a1, NO_EVALUATION), check_evaluation_in(dept))
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_EVALUATION))),
+    EVALUATION + "GetDecisionRecord": tuple(
+        Case(f"record-in-{name}", on_decision(dept),
+             signed_in(OK, OK, user_a1, NO_DECISION), check_record)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_DECISION))),
+    EVALUATION + "ListDecisionRecords": (
+        Case("interview-in-A1",
+             on_evaluated_interview(a1_of, lambda i: epb.ListDecisionRecordsRequest(
+                 interview_id=i.id)),
+             signed_in(OK, OK, OK, OK), check_decisions_listed),
     ),
 }
 

@@ -26,11 +26,12 @@ from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from interviewplatform.v1 import evaluation_pb2 as interviewplatform_dot_v1_dot_evaluation__pb2
 from interviewplatform.v1 import interview_pb2 as interviewplatform_dot_v1_dot_interview__pb2
 from interviewplatform.v1 import job_pb2 as interviewplatform_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,interviewplatform/v1/candidate_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$interviewplatform/v1/interview.proto\x1a\x1einterviewplatform/v1/job.proto\"\xdb\x02\n\x0fPublicInterview\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tjob_title\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x31\n\x04mode\x18\x05 \x01(\x0e\x32#.interviewplatform.v1.InterviewMode\x12\x32\n\x0escheduled_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fwindow_end_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x06status\x18\x08 \x01(\x0e\x32%.interviewplatform.v1.InterviewStatus\x12\x16\n\x0equestion_count\x18\t \x01(\x05\x12\x16\n\x0e\x61nswered_count\x18\n \x01(\x05\"\x95\x02\n\x0ePublicQuestion\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x05\x12\x30\n\x04type\x18\x03 \x01(\x0e\x32\".interviewplatform.v1.QuestionType\x12\x34\n\ndifficulty\x18\x04 \x01(\x0e\x32 .interviewplatform.v1.Difficulty\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x14\n\x0cstarter_code\x18\x07 \x01(\t\x12\x15\n\rcode_language\x18\x08 \x01(\t\x12\x30\n\x08\x65xamples\x18\t \x03(\x0b\x32\x1e.interviewplatform.v1.TestCase\"1\n\x19GetPublicInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"V\n\x1aGetPublicInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview\"-\n\x15StartInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"R\n\x16StartInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview\".\n\x16GetNextQuestionRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"_\n\x17GetNextQuestionResponse\x12\x36\n\x08question\x18\x01 \x01(\x0b\x32$.interviewplatform.v1.PublicQuestion\x12\x0c\n\x04\x64one\x18\x02 \x01(\x08\"\xf0\x01\n\x13SubmitAnswerRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x35\n\x0bquestion_id\x18\x02 \x01(\tB \xe2\x41\x01\x02\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$\x12\x17\n\x04text\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18\xd0\x86\x03\x12\x17\n\x04\x63ode\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\x12\x39\n\rcode_language\x18\x05 \x01(\tB\"\xbaH\x1fr\x1a\x32\x18^[a-z][a-z0-9+#-]{0,31}$\xd8\x01\x01\x12\x1f\n\nrequest_id\x18\x06 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"D\n\x14SubmitAnswerResponse\x12,\n\x06\x61nswer\x18\x01 \x01(\x0b\x32\x1c.interviewplatform.v1.Answer\"0\n\x18\x43ompleteInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"U\n\x19\x43ompleteInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview2\x8f\x06\n\x10\x43\x61ndidateService\x12\x9b\x01\n\x12GetPublicInterview\x12/.interviewplatform.v1.GetPublicInterviewRequest\x1a\x30.interviewplatform.v1.GetPublicInterviewResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/interviews/{id}:public\x12\x91\x01\n\x0eStartInterview\x12+.interviewplatform.v1.StartInterviewRequest\x1a,.interviewplatform.v1.StartInterviewResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/interviews/{id}:start:\x01*\x12\x98\x01\n\x0fGetNextQuestion\x12,.interviewplatform.v1.GetNextQuestionRequest\x1a-.interviewplatform.v1.GetNextQuestionResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/interviews/{id}:nextQuestion\x12\x8d\x01\n\x0cSubmitAnswer\x12).interviewplatform.v1.SubmitAnswerRequest\x1a*.interviewplatform.v1.SubmitAnswerResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/interviews/{id}/answers:\x01*\x12\x9d\x01\n\x11\x43ompleteInterview\x12..interviewplatform.v1.CompleteInterviewRequest\x1a/.interviewplatform.v1.CompleteInterviewResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/interviews/{id}:complete:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,interviewplatform/v1/candidate_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%interviewplatform/v1/evaluation.proto\x1a$interviewplatform/v1/interview.proto\x1a\x1einterviewplatform/v1/job.proto\"\xdb\x02\n\x0fPublicInterview\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tjob_title\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x31\n\x04mode\x18\x05 \x01(\x0e\x32#.interviewplatform.v1.InterviewMode\x12\x32\n\x0escheduled_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fwindow_end_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x06status\x18\x08 \x01(\x0e\x32%.interviewplatform.v1.InterviewStatus\x12\x16\n\x0equestion_count\x18\t \x01(\x05\x12\x16\n\x0e\x61nswered_count\x18\n \x01(\x05\"\x95\x02\n\x0ePublicQuestion\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x05\x12\x30\n\x04type\x18\x03 \x01(\x0e\x32\".interviewplatform.v1.QuestionType\x12\x34\n\ndifficulty\x18\x04 \x01(\x0e\x32 .interviewplatform.v1.Difficulty\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x14\n\x0cstarter_code\x18\x07 \x01(\t\x12\x15\n\rcode_language\x18\x08 \x01(\t\x12\x30\n\x08\x65xamples\x18\t \x03(\x0b\x32\x1e.interviewplatform.v1.TestCase\"1\n\x19GetPublicInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"V\n\x1aGetPublicInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview\"-\n\x15StartInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"R\n\x16StartInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview\".\n\x16GetNextQuestionRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"_\n\x17GetNextQuestionResponse\x12\x36\n\x08question\x18\x01 \x01(\x0b\x32$.interviewplatform.v1.PublicQuestion\x12\x0c\n\x04\x64one\x18\x02 \x01(\x08\"\xf0\x01\n\x13SubmitAnswerRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x35\n\x0bquestion_id\x18\x02 \x01(\tB \xe2\x41\x01\x02\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$\x12\x17\n\x04text\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18\xd0\x86\x03\x12\x17\n\x04\x63ode\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\x12\x39\n\rcode_language\x18\x05 \x01(\tB\"\xbaH\x1fr\x1a\x32\x18^[a-z][a-z0-9+#-]{0,31}$\xd8\x01\x01\x12\x1f\n\nrequest_id\x18\x06 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"D\n\x14SubmitAnswerResponse\x12,\n\x06\x61nswer\x18\x01 \x01(\x0b\x32\x1c.interviewplatform.v1.Answer\"0\n\x18\x43ompleteInterviewRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"U\n\x19\x43ompleteInterviewResponse\x12\x38\n\tinterview\x18\x01 \x01(\x0b\x32%.interviewplatform.v1.PublicInterview\"\xb3\x01\n\x0eRunCodeRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x35\n\x0bquestion_id\x18\x02 \x01(\tB \xe2\x41\x01\x02\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$\x12\x19\n\x04\x63ode\x18\x03 \x01(\tB\x0b\xbaH\x08r\x06\x10\x01\x18\xa0\x8d\x06\x12\x39\n\rcode_language\x18\x04 \x01(\tB\"\xbaH\x1fr\x1a\x32\x18^[a-z][a-z0-9+#-]{0,31}$\xd8\x01\x01\"E\n\x0fRunCodeResponse\x12\x32\n\x06result\x18\x01 \x01(\x0b\x32\".interviewplatform.v1.CodingResult2\x8f\x07\n\x10\x43\x61ndidateService\x12\x9b\x01\n\x12GetPublicInterview\x12/.interviewplatform.v1.GetPublicInterviewRequest\x1a\x30.interviewplatform.v1.GetPublicInterviewResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/interviews/{id}:public\x12\x91\x01\n\x0eStartInterview\x12+.interviewplatform.v1.StartInterviewRequest\x1a,.interviewplatform.v1.StartInterviewResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/interviews/{id}:start:\x01*\x12\x98\x01\n\x0fGetNextQuestion\x12,.interviewplatform.v1.GetNextQuestionRequest\x1a-.interviewplatform.v1.GetNextQuestionResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/interviews/{id}:nextQuestion\x12\x8d\x01\n\x0cSubmitAnswer\x12).interviewplatform.v1.SubmitAnswerRequest\x1a*.interviewplatform.v1.SubmitAnswerResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/interviews/{id}/answers:\x01*\x12\x9d\x01\n\x11\x43ompleteInterview\x12..interviewplatform.v1.CompleteInterviewRequest\x1a/.interviewplatform.v1.CompleteInterviewResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/interviews/{id}:complete:\x01*\x12~\n\x07RunCode\x12$.interviewplatform.v1.RunCodeRequest\x1a%.interviewplatform.v1.RunCodeResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/interviews/{id}:runCode:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -57,6 +58,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITANSWERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
   _globals['_COMPLETEINTERVIEWREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_COMPLETEINTERVIEWREQUEST'].fields_by_name['id']._serialized_options = b'\272H\005r\003\260\001\001'
+  _globals['_RUNCODEREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_RUNCODEREQUEST'].fields_by_name['id']._serialized_options = b'\272H\005r\003\260\001\001'
+  _globals['_RUNCODEREQUEST'].fields_by_name['question_id']._loaded_options = None
+  _globals['_RUNCODEREQUEST'].fields_by_name['question_id']._serialized_options = b'\342A\001\002\272H\031r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _globals['_RUNCODEREQUEST'].fields_by_name['code']._loaded_options = None
+  _globals['_RUNCODEREQUEST'].fields_by_name['code']._serialized_options = b'\272H\010r\006\020\001\030\240\215\006'
+  _globals['_RUNCODEREQUEST'].fields_by_name['code_language']._loaded_options = None
+  _globals['_RUNCODEREQUEST'].fields_by_name['code_language']._serialized_options = b'\272H\037r\0322\030^[a-z][a-z0-9+#-]{0,31}$\330\001\001'
   _globals['_CANDIDATESERVICE'].methods_by_name['GetPublicInterview']._loaded_options = None
   _globals['_CANDIDATESERVICE'].methods_by_name['GetPublicInterview']._serialized_options = b'\202\323\344\223\002\034\022\032/v1/interviews/{id}:public'
   _globals['_CANDIDATESERVICE'].methods_by_name['StartInterview']._loaded_options = None
@@ -67,30 +76,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANDIDATESERVICE'].methods_by_name['SubmitAnswer']._serialized_options = b'\202\323\344\223\002 \"\033/v1/interviews/{id}/answers:\001*'
   _globals['_CANDIDATESERVICE'].methods_by_name['CompleteInterview']._loaded_options = None
   _globals['_CANDIDATESERVICE'].methods_by_name['CompleteInterview']._serialized_options = b'\202\323\344\223\002!\"\034/v1/interviews/{id}:complete:\001*'
-  _globals['_PUBLICINTERVIEW']._serialized_start=266
-  _globals['_PUBLICINTERVIEW']._serialized_end=613
-  _globals['_PUBLICQUESTION']._serialized_start=616
-  _globals['_PUBLICQUESTION']._serialized_end=893
-  _globals['_GETPUBLICINTERVIEWREQUEST']._serialized_start=895
-  _globals['_GETPUBLICINTERVIEWREQUEST']._serialized_end=944
-  _globals['_GETPUBLICINTERVIEWRESPONSE']._serialized_start=946
-  _globals['_GETPUBLICINTERVIEWRESPONSE']._serialized_end=1032
-  _globals['_STARTINTERVIEWREQUEST']._serialized_start=1034
-  _globals['_STARTINTERVIEWREQUEST']._serialized_end=1079
-  _globals['_STARTINTERVIEWRESPONSE']._serialized_start=1081
-  _globals['_STARTINTERVIEWRESPONSE']._serialized_end=1163
-  _globals['_GETNEXTQUESTIONREQUEST']._serialized_start=1165
-  _globals['_GETNEXTQUESTIONREQUEST']._serialized_end=1211
-  _globals['_GETNEXTQUESTIONRESPONSE']._serialized_start=1213
-  _globals['_GETNEXTQUESTIONRESPONSE']._serialized_end=1308
-  _globals['_SUBMITANSWERREQUEST']._serialized_start=1311
-  _globals['_SUBMITANSWERREQUEST']._serialized_end=1551
-  _globals['_SUBMITANSWERRESPONSE']._serialized_start=1553
-  _globals['_SUBMITANSWERRESPONSE']._serialized_end=1621
-  _globals['_COMPLETEINTERVIEWREQUEST']._serialized_start=1623
-  _globals['_COMPLETEINTERVIEWREQUEST']._serialized_end=1671
-  _globals['_COMPLETEINTERVIEWRESPONSE']._serialized_start=1673
-  _globals['_COMPLETEINTERVIEWRESPONSE']._serialized_end=1758
-  _globals['_CANDIDATESERVICE']._serialized_start=1761
-  _globals['_CANDIDATESERVICE']._serialized_end=2544
+  _globals['_CANDIDATESERVICE'].methods_by_name['RunCode']._loaded_options = None
+  _globals['_CANDIDATESERVICE'].methods_by_name['RunCode']._serialized_options = b'\202\323\344\223\002 \"\033/v1/interviews/{id}:runCode:\001*'
+  _globals['_PUBLICINTERVIEW']._serialized_start=305
+  _globals['_PUBLICINTERVIEW']._serialized_end=652
+  _globals['_PUBLICQUESTION']._serialized_start=655
+  _globals['_PUBLICQUESTION']._serialized_end=932
+  _globals['_GETPUBLICINTERVIEWREQUEST']._serialized_start=934
+  _globals['_GETPUBLICINTERVIEWREQUEST']._serialized_end=983
+  _globals['_GETPUBLICINTERVIEWRESPONSE']._serialized_start=985
+  _globals['_GETPUBLICINTERVIEWRESPONSE']._serialized_end=1071
+  _globals['_STARTINTERVIEWREQUEST']._serialized_start=1073
+  _globals['_STARTINTERVIEWREQUEST']._serialized_end=1118
+  _globals['_STARTINTERVIEWRESPONSE']._serialized_start=1120
+  _globals['_STARTINTERVIEWRESPONSE']._serialized_end=1202
+  _globals['_GETNEXTQUESTIONREQUEST']._serialized_start=1204
+  _globals['_GETNEXTQUESTIONREQUEST']._serialized_end=1250
+  _globals['_GETNEXTQUESTIONRESPONSE']._serialized_start=1252
+  _globals['_GETNEXTQUESTIONRESPONSE']._serialized_end=1347
+  _globals['_SUBMITANSWERREQUEST']._serialized_start=1350
+  _globals['_SUBMITANSWERREQUEST']._serialized_end=1590
+  _globals['_SUBMITANSWERRESPONSE']._serialized_start=1592
+  _globals['_SUBMITANSWERRESPONSE']._serialized_end=1660
+  _globals['_COMPLETEINTERVIEWREQUEST']._serialized_start=1662
+  _globals['_COMPLETEINTERVIEWREQUEST']._serialized_end=1710
+  _globals['_COMPLETEINTERVIEWRESPONSE']._serialized_start=1712
+  _globals['_COMPLETEINTERVIEWRESPONSE']._serialized_end=1797
+  _globals['_RUNCODEREQUEST']._serialized_start=1800
+  _globals['_RUNCODEREQUEST']._serialized_end=1979
+  _globals['_RUNCODERESPONSE']._serialized_start=1981
+  _globals['_RUNCODERESPONSE']._serialized_end=2050
+  _globals['_CANDIDATESERVICE']._serialized_start=2053
+  _globals['_CANDIDATESERVICE']._serialized_end=2964
 # @@protoc_insertion_point(module_scope)

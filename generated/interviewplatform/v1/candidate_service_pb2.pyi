@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from interviewplatform.v1 import evaluation_pb2 as _evaluation_pb2
 from interviewplatform.v1 import interview_pb2 as _interview_pb2
 from interviewplatform.v1 import job_pb2 as _job_pb2
 import builtins as _builtins
@@ -394,3 +395,61 @@ class CompleteInterviewResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CompleteInterviewResponse: _TypeAlias = CompleteInterviewResponse  # noqa: Y015
+
+@_typing.final
+class RunCodeRequest(_message.Message):
+    """RunCodeRequest carries code to try on a coding question's examples."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    QUESTION_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    CODE_LANGUAGE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Interview identifier."""
+    question_id: _builtins.str
+    """The coding question."""
+    code: _builtins.str
+    """The candidate's code."""
+    code_language: _builtins.str
+    """Programming language of `code` (default: the question's), e.g. "python", "javascript"."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        question_id: _builtins.str = ...,
+        code: _builtins.str = ...,
+        code_language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "code_language", b"code_language", "id", b"id", "question_id", b"question_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunCodeRequest: _TypeAlias = RunCodeRequest  # noqa: Y015
+
+@_typing.final
+class RunCodeResponse(_message.Message):
+    """RunCodeResponse carries the result on each visible example."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> _evaluation_pb2.CodingResult:
+        """Results, one per example."""
+
+    def __init__(
+        self,
+        *,
+        result: _evaluation_pb2.CodingResult | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunCodeResponse: _TypeAlias = RunCodeResponse  # noqa: Y015

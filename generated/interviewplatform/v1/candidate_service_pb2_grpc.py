@@ -67,6 +67,11 @@ class CandidateServiceStub:
                 request_serializer=interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewRequest.SerializeToString,
                 response_deserializer=interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewResponse.FromString,
                 _registered_method=True)
+        self.RunCode = channel.unary_unary(
+                '/interviewplatform.v1.CandidateService/RunCode',
+                request_serializer=interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeRequest.SerializeToString,
+                response_deserializer=interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeResponse.FromString,
+                _registered_method=True)
 
 
 class CandidateServiceServicer:
@@ -119,6 +124,14 @@ class CandidateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunCode(self, request, context):
+        """Runs the candidate's code against the question's visible examples in the sandbox, before
+        submitting (hidden tests run at evaluation). Nothing is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CandidateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +159,11 @@ def add_CandidateServiceServicer_to_server(servicer, server):
                     servicer.CompleteInterview,
                     request_deserializer=interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewRequest.FromString,
                     response_serializer=interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewResponse.SerializeToString,
+            ),
+            'RunCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunCode,
+                    request_deserializer=interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeRequest.FromString,
+                    response_serializer=interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -291,6 +309,33 @@ class CandidateService:
             '/interviewplatform.v1.CandidateService/CompleteInterview',
             interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewRequest.SerializeToString,
             interviewplatform_dot_v1_dot_candidate__service__pb2.CompleteInterviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interviewplatform.v1.CandidateService/RunCode',
+            interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeRequest.SerializeToString,
+            interviewplatform_dot_v1_dot_candidate__service__pb2.RunCodeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,6 +58,10 @@ class CandidateServiceStub:
     """Completes the interview; no answers are taken after it. Completing a completed interview
     returns it unchanged.
     """
+    RunCode: _grpc.UnaryUnaryMultiCallable[_candidate_service_pb2.RunCodeRequest, _candidate_service_pb2.RunCodeResponse]
+    """Runs the candidate's code against the question's visible examples in the sandbox, before
+    submitting (hidden tests run at evaluation). Nothing is stored.
+    """
 
 @_typing.type_check_only
 class CandidateServiceAsyncStub(CandidateServiceStub):
@@ -88,6 +92,10 @@ class CandidateServiceAsyncStub(CandidateServiceStub):
     CompleteInterview: _aio.UnaryUnaryMultiCallable[_candidate_service_pb2.CompleteInterviewRequest, _candidate_service_pb2.CompleteInterviewResponse]  # type: ignore[assignment]
     """Completes the interview; no answers are taken after it. Completing a completed interview
     returns it unchanged.
+    """
+    RunCode: _aio.UnaryUnaryMultiCallable[_candidate_service_pb2.RunCodeRequest, _candidate_service_pb2.RunCodeResponse]  # type: ignore[assignment]
+    """Runs the candidate's code against the question's visible examples in the sandbox, before
+    submitting (hidden tests run at evaluation). Nothing is stored.
     """
 
 class CandidateServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -146,6 +154,16 @@ class CandidateServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_candidate_service_pb2.CompleteInterviewResponse, _abc.Awaitable[_candidate_service_pb2.CompleteInterviewResponse]]:
         """Completes the interview; no answers are taken after it. Completing a completed interview
         returns it unchanged.
+        """
+
+    @_abc_1.abstractmethod
+    def RunCode(
+        self,
+        request: _candidate_service_pb2.RunCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_candidate_service_pb2.RunCodeResponse, _abc.Awaitable[_candidate_service_pb2.RunCodeResponse]]:
+        """Runs the candidate's code against the question's visible examples in the sandbox, before
+        submitting (hidden tests run at evaluation). Nothing is stored.
         """
 
 def add_CandidateServiceServicer_to_server(servicer: CandidateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -213,6 +213,7 @@ class Interview(_message.Message):
     ETAG_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    REVIEWER_LANGUAGE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned identifier (UUID)."""
     company_id: _builtins.str
@@ -239,6 +240,10 @@ class Interview(_message.Message):
     """Why the interview was cancelled."""
     etag: _builtins.str
     """Version tag for guarded changes."""
+    reviewer_language: _builtins.str
+    """Language the evaluation's strengths, weaknesses and summary are written in (for the
+    reviewers); default en.
+    """
     @_builtins.property
     def candidate(self) -> Global___Candidate:
         """The candidate; required on schedule."""
@@ -284,10 +289,11 @@ class Interview(_message.Message):
         etag: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        reviewer_language: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["candidate", b"candidate", "create_time", b"create_time", "resume", b"resume", "scheduled_time", b"scheduled_time", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_reason", b"cancel_reason", "candidate", b"candidate", "company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "difficulty", b"difficulty", "domain", b"domain", "etag", b"etag", "id", b"id", "job_id", b"job_id", "language", b"language", "mode", b"mode", "question_set_version", b"question_set_version", "resume", b"resume", "scheduled_time", b"scheduled_time", "status", b"status", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_reason", b"cancel_reason", "candidate", b"candidate", "company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "difficulty", b"difficulty", "domain", b"domain", "etag", b"etag", "id", b"id", "job_id", b"job_id", "language", b"language", "mode", b"mode", "question_set_version", b"question_set_version", "resume", b"resume", "reviewer_language", b"reviewer_language", "scheduled_time", b"scheduled_time", "status", b"status", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from interviewplatform.v1 import user_pb2 as interviewplatform_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1einterviewplatform/v1/job.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"\xe9\x04\n\x03Job\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncompany_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12&\n\rdepartment_id\x18\x03 \x01(\tB\x0f\xe2\x41\x01\x05\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12\x1b\n\x05title\x18\x04 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xff\x01\x12\x1e\n\x0b\x64\x65scription\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xd0\x86\x03\x12\x1e\n\x0cjd_file_name\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1b\n\rjd_media_type\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tjd_sha256\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07jd_text\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12)\n\x0frequired_skills\x18\n \x03(\tB\x10\xbaH\r\x92\x01\n\x10\x64\"\x06r\x04\x10\x01\x18\x64\x12\x18\n\x06\x64omain\x18\x0b \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12<\n\tseniority\x18\x0c \x01(\x0e\x32\x1f.interviewplatform.v1.SeniorityB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12\x38\n\x06status\x18\r \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x0e \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\"\n\x14question_set_version\x18\x0f \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"r\n\rLocalizedText\x12G\n\x08language\x18\x01 \x01(\tB5\xbaH2r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\x12\x18\n\x04text\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x90N\"s\n\x0fRubricCriterion\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\x12\'\n\x06weight\x18\x03 \x01(\x01\x42\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00\"H\n\x08TestCase\x12\x18\n\x05input\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\x12\"\n\x0f\x65xpected_output\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\"\xd8\x04\n\x08Question\x12+\n\x02id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x17\x32\x15^[A-Za-z0-9_-]{1,64}$\xd8\x01\x01\x12<\n\x04type\x18\x02 \x01(\x0e\x32\".interviewplatform.v1.QuestionTypeB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12@\n\ndifficulty\x18\x03 \x01(\x0e\x32 .interviewplatform.v1.DifficultyB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12>\n\x05texts\x18\x04 \x03(\x0b\x32#.interviewplatform.v1.LocalizedTextB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x0c\x12\"\n\x0f\x65xpected_answer\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01\x12\"\n\x08keywords\x18\x06 \x03(\tB\x10\xbaH\r\x92\x01\n\x10\x32\"\x06r\x04\x10\x01\x18\x64\x12?\n\x06rubric\x18\x07 \x03(\x0b\x32%.interviewplatform.v1.RubricCriterionB\x08\xbaH\x05\x92\x01\x02\x10\x14\x12\x1f\n\x0cstarter_code\x18\x08 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01\x12\x39\n\rcode_language\x18\t \x01(\tB\"\xbaH\x1fr\x1a\x32\x18^[a-z][a-z0-9+#-]{0,31}$\xd8\x01\x01\x12>\n\x0chidden_tests\x18\n \x03(\x0b\x32\x1e.interviewplatform.v1.TestCaseB\x08\xbaH\x05\x92\x01\x02\x10\x32\x12:\n\x08\x65xamples\x18\x0b \x03(\x0b\x32\x1e.interviewplatform.v1.TestCaseB\x08\xbaH\x05\x92\x01\x02\x10\n\"\xc0\x01\n\x0bQuestionSet\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x18\n\x10\x64\x65\x66\x61ult_language\x18\x03 \x01(\t\x12\x31\n\tquestions\x18\x04 \x03(\x0b\x32\x1e.interviewplatform.v1.Question\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x06 \x01(\t*\xa8\x01\n\tSeniority\x12\x19\n\x15SENIORITY_UNSPECIFIED\x10\x00\x12\x14\n\x10SENIORITY_INTERN\x10\x01\x12\x14\n\x10SENIORITY_JUNIOR\x10\x02\x12\x11\n\rSENIORITY_MID\x10\x03\x12\x14\n\x10SENIORITY_SENIOR\x10\x04\x12\x12\n\x0eSENIORITY_LEAD\x10\x05\x12\x17\n\x13SENIORITY_PRINCIPAL\x10\x06*\x82\x01\n\x0cQuestionType\x12\x1d\n\x19QUESTION_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17QUESTION_TYPE_TECHNICAL\x10\x01\x12\x1c\n\x18QUESTION_TYPE_BEHAVIORAL\x10\x02\x12\x18\n\x14QUESTION_TYPE_CODING\x10\x03*i\n\nDifficulty\x12\x1a\n\x16\x44IFFICULTY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IFFICULTY_EASY\x10\x01\x12\x15\n\x11\x44IFFICULTY_MEDIUM\x10\x02\x12\x13\n\x0f\x44IFFICULTY_HARD\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1einterviewplatform/v1/job.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1finterviewplatform/v1/user.proto\"\xc5\x05\n\x03Job\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncompany_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12&\n\rdepartment_id\x18\x03 \x01(\tB\x0f\xe2\x41\x01\x05\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12\x1b\n\x05title\x18\x04 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xff\x01\x12\x1e\n\x0b\x64\x65scription\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xd0\x86\x03\x12\x1e\n\x0cjd_file_name\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1b\n\rjd_media_type\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tjd_sha256\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07jd_text\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12)\n\x0frequired_skills\x18\n \x03(\tB\x10\xbaH\r\x92\x01\n\x10\x64\"\x06r\x04\x10\x01\x18\x64\x12\x18\n\x06\x64omain\x18\x0b \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12<\n\tseniority\x18\x0c \x01(\x0e\x32\x1f.interviewplatform.v1.SeniorityB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12\x38\n\x06status\x18\r \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x04\xe2\x41\x01\x03\x12\x15\n\x04\x65tag\x18\x0e \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\"\n\x14question_set_version\x18\x0f \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12Z\n\x12required_languages\x18\x12 \x03(\tB>\xbaH;\x92\x01\x38\x10\x0c\x18\x01\"2r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\"r\n\rLocalizedText\x12G\n\x08language\x18\x01 \x01(\tB5\xbaH2r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\x12\x18\n\x04text\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x90N\"s\n\x0fRubricCriterion\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\x12\'\n\x06weight\x18\x03 \x01(\x01\x42\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00\"H\n\x08TestCase\x12\x18\n\x05input\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\x12\"\n\x0f\x65xpected_output\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06\"\xf5\x05\n\x08Question\x12+\n\x02id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x17\x32\x15^[A-Za-z0-9_-]{1,64}$\xd8\x01\x01\x12<\n\x04type\x18\x02 \x01(\x0e\x32\".interviewplatform.v1.QuestionTypeB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12@\n\ndifficulty\x18\x03 \x01(\x0e\x32 .interviewplatform.v1.DifficultyB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12>\n\x05texts\x18\x04 \x03(\x0b\x32#.interviewplatform.v1.LocalizedTextB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x0c\x12\"\n\x0f\x65xpected_answer\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01\x12\"\n\x08keywords\x18\x06 \x03(\tB\x10\xbaH\r\x92\x01\n\x10\x32\"\x06r\x04\x10\x01\x18\x64\x12?\n\x06rubric\x18\x07 \x03(\x0b\x32%.interviewplatform.v1.RubricCriterionB\x08\xbaH\x05\x92\x01\x02\x10\x14\x12\x1f\n\x0cstarter_code\x18\x08 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01\x12\x39\n\rcode_language\x18\t \x01(\tB\"\xbaH\x1fr\x1a\x32\x18^[a-z][a-z0-9+#-]{0,31}$\xd8\x01\x01\x12>\n\x0chidden_tests\x18\n \x03(\x0b\x32\x1e.interviewplatform.v1.TestCaseB\x08\xbaH\x05\x92\x01\x02\x10\x32\x12:\n\x08\x65xamples\x18\x0b \x03(\x0b\x32\x1e.interviewplatform.v1.TestCaseB\x08\xbaH\x05\x92\x01\x02\x10\n\x12G\n\x10\x65xpected_answers\x18\x0c \x03(\x0b\x32#.interviewplatform.v1.LocalizedTextB\x08\xbaH\x05\x92\x01\x02\x10\x0c\x12<\n\x08\x63oncepts\x18\r \x03(\x0b\x32 .interviewplatform.v1.KeyConceptB\x08\xbaH\x05\x92\x01\x02\x10\x14\x12\x14\n\x06source\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\"c\n\nKeyConcept\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12;\n\x05terms\x18\x02 \x03(\x0b\x32\".interviewplatform.v1.ConceptTermsB\x08\xbaH\x05\x92\x01\x02\x10\r\"Z\n\x0c\x43onceptTerms\x12)\n\x08language\x18\x01 \x01(\tB\x17\xbaH\x14r\x12\x32\x10^([a-z]{2}|[*])$\x12\x1f\n\x05terms\x18\x02 \x03(\tB\x10\xbaH\r\x92\x01\n\x10\x1e\"\x06r\x04\x10\x01\x18\x64\"\xc0\x01\n\x0bQuestionSet\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x18\n\x10\x64\x65\x66\x61ult_language\x18\x03 \x01(\t\x12\x31\n\tquestions\x18\x04 \x03(\x0b\x32\x1e.interviewplatform.v1.Question\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x06 \x01(\t*\xa8\x01\n\tSeniority\x12\x19\n\x15SENIORITY_UNSPECIFIED\x10\x00\x12\x14\n\x10SENIORITY_INTERN\x10\x01\x12\x14\n\x10SENIORITY_JUNIOR\x10\x02\x12\x11\n\rSENIORITY_MID\x10\x03\x12\x14\n\x10SENIORITY_SENIOR\x10\x04\x12\x12\n\x0eSENIORITY_LEAD\x10\x05\x12\x17\n\x13SENIORITY_PRINCIPAL\x10\x06*\x82\x01\n\x0cQuestionType\x12\x1d\n\x19QUESTION_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17QUESTION_TYPE_TECHNICAL\x10\x01\x12\x1c\n\x18QUESTION_TYPE_BEHAVIORAL\x10\x02\x12\x18\n\x14QUESTION_TYPE_CODING\x10\x03*i\n\nDifficulty\x12\x1a\n\x16\x44IFFICULTY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IFFICULTY_EASY\x10\x01\x12\x15\n\x11\x44IFFICULTY_MEDIUM\x10\x02\x12\x13\n\x0f\x44IFFICULTY_HARD\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -69,6 +69,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOB'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_JOB'].fields_by_name['update_time']._loaded_options = None
   _globals['_JOB'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_JOB'].fields_by_name['required_languages']._loaded_options = None
+  _globals['_JOB'].fields_by_name['required_languages']._serialized_options = b'\272H;\222\0018\020\014\030\001\"2r0R\002enR\002esR\002frR\002deR\002ptR\002hiR\002zhR\002jaR\002koR\002arR\002ruR\002it'
   _globals['_LOCALIZEDTEXT'].fields_by_name['language']._loaded_options = None
   _globals['_LOCALIZEDTEXT'].fields_by_name['language']._serialized_options = b'\272H2r0R\002enR\002esR\002frR\002deR\002ptR\002hiR\002zhR\002jaR\002koR\002arR\002ruR\002it'
   _globals['_LOCALIZEDTEXT'].fields_by_name['text']._loaded_options = None
@@ -105,22 +107,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUESTION'].fields_by_name['hidden_tests']._serialized_options = b'\272H\005\222\001\002\0202'
   _globals['_QUESTION'].fields_by_name['examples']._loaded_options = None
   _globals['_QUESTION'].fields_by_name['examples']._serialized_options = b'\272H\005\222\001\002\020\n'
-  _globals['_SENIORITY']._serialized_start=1910
-  _globals['_SENIORITY']._serialized_end=2078
-  _globals['_QUESTIONTYPE']._serialized_start=2081
-  _globals['_QUESTIONTYPE']._serialized_end=2211
-  _globals['_DIFFICULTY']._serialized_start=2213
-  _globals['_DIFFICULTY']._serialized_end=2318
+  _globals['_QUESTION'].fields_by_name['expected_answers']._loaded_options = None
+  _globals['_QUESTION'].fields_by_name['expected_answers']._serialized_options = b'\272H\005\222\001\002\020\014'
+  _globals['_QUESTION'].fields_by_name['concepts']._loaded_options = None
+  _globals['_QUESTION'].fields_by_name['concepts']._serialized_options = b'\272H\005\222\001\002\020\024'
+  _globals['_QUESTION'].fields_by_name['source']._loaded_options = None
+  _globals['_QUESTION'].fields_by_name['source']._serialized_options = b'\342A\001\003'
+  _globals['_KEYCONCEPT'].fields_by_name['name']._loaded_options = None
+  _globals['_KEYCONCEPT'].fields_by_name['name']._serialized_options = b'\272H\007r\005\020\001\030\310\001'
+  _globals['_KEYCONCEPT'].fields_by_name['terms']._loaded_options = None
+  _globals['_KEYCONCEPT'].fields_by_name['terms']._serialized_options = b'\272H\005\222\001\002\020\r'
+  _globals['_CONCEPTTERMS'].fields_by_name['language']._loaded_options = None
+  _globals['_CONCEPTTERMS'].fields_by_name['language']._serialized_options = b'\272H\024r\0222\020^([a-z]{2}|[*])$'
+  _globals['_CONCEPTTERMS'].fields_by_name['terms']._loaded_options = None
+  _globals['_CONCEPTTERMS'].fields_by_name['terms']._serialized_options = b'\272H\r\222\001\n\020\036\"\006r\004\020\001\030d'
+  _globals['_SENIORITY']._serialized_start=2352
+  _globals['_SENIORITY']._serialized_end=2520
+  _globals['_QUESTIONTYPE']._serialized_start=2523
+  _globals['_QUESTIONTYPE']._serialized_end=2653
+  _globals['_DIFFICULTY']._serialized_start=2655
+  _globals['_DIFFICULTY']._serialized_end=2760
   _globals['_JOB']._serialized_start=185
-  _globals['_JOB']._serialized_end=802
-  _globals['_LOCALIZEDTEXT']._serialized_start=804
-  _globals['_LOCALIZEDTEXT']._serialized_end=918
-  _globals['_RUBRICCRITERION']._serialized_start=920
-  _globals['_RUBRICCRITERION']._serialized_end=1035
-  _globals['_TESTCASE']._serialized_start=1037
-  _globals['_TESTCASE']._serialized_end=1109
-  _globals['_QUESTION']._serialized_start=1112
-  _globals['_QUESTION']._serialized_end=1712
-  _globals['_QUESTIONSET']._serialized_start=1715
-  _globals['_QUESTIONSET']._serialized_end=1907
+  _globals['_JOB']._serialized_end=894
+  _globals['_LOCALIZEDTEXT']._serialized_start=896
+  _globals['_LOCALIZEDTEXT']._serialized_end=1010
+  _globals['_RUBRICCRITERION']._serialized_start=1012
+  _globals['_RUBRICCRITERION']._serialized_end=1127
+  _globals['_TESTCASE']._serialized_start=1129
+  _globals['_TESTCASE']._serialized_end=1201
+  _globals['_QUESTION']._serialized_start=1204
+  _globals['_QUESTION']._serialized_end=1961
+  _globals['_KEYCONCEPT']._serialized_start=1963
+  _globals['_KEYCONCEPT']._serialized_end=2062
+  _globals['_CONCEPTTERMS']._serialized_start=2064
+  _globals['_CONCEPTTERMS']._serialized_end=2154
+  _globals['_QUESTIONSET']._serialized_start=2157
+  _globals['_QUESTIONSET']._serialized_end=2349
 # @@protoc_insertion_point(module_scope)

@@ -140,6 +140,7 @@ class Job(_message.Message):
     QUESTION_SET_VERSION_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    REQUIRED_LANGUAGES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned identifier (UUID)."""
     company_id: _builtins.str
@@ -182,6 +183,12 @@ class Job(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the job was last changed."""
 
+    @_builtins.property
+    def required_languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Languages the job explicitly requires the candidate to speak well; only for those is the
+        language of an answer scored (never tone, emotion or confidence).
+        """
+
     def __init__(
         self,
         *,
@@ -202,10 +209,11 @@ class Job(_message.Message):
         question_set_version: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        required_languages: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "description", b"description", "domain", b"domain", "etag", b"etag", "id", b"id", "jd_file_name", b"jd_file_name", "jd_media_type", b"jd_media_type", "jd_sha256", b"jd_sha256", "jd_text", b"jd_text", "question_set_version", b"question_set_version", "required_skills", b"required_skills", "seniority", b"seniority", "status", b"status", "title", b"title", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "description", b"description", "domain", b"domain", "etag", b"etag", "id", b"id", "jd_file_name", b"jd_file_name", "jd_media_type", b"jd_media_type", "jd_sha256", b"jd_sha256", "jd_text", b"jd_text", "question_set_version", b"question_set_version", "required_languages", b"required_languages", "required_skills", b"required_skills", "seniority", b"seniority", "status", b"status", "title", b"title", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -310,6 +318,9 @@ class Question(_message.Message):
     CODE_LANGUAGE_FIELD_NUMBER: _builtins.int
     HIDDEN_TESTS_FIELD_NUMBER: _builtins.int
     EXAMPLES_FIELD_NUMBER: _builtins.int
+    EXPECTED_ANSWERS_FIELD_NUMBER: _builtins.int
+    CONCEPTS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Identifier, stable within the set (letters, digits, "_" and "-"); assigned as q1, q2, ...
     when empty.
@@ -324,6 +335,10 @@ class Question(_message.Message):
     """Coding questions only: code the candidate starts from."""
     code_language: _builtins.str
     """Coding questions only: programming language, e.g. "python"."""
+    source: _builtins.str
+    """Where the question came from: empty (written by a recruiter), "bank:<id>" (the shipped
+    question bank) or "gemini".
+    """
     @_builtins.property
     def texts(self) -> _containers.RepeatedCompositeFieldContainer[Global___LocalizedText]:
         """The question in one or more languages; one of them must be the set's default language."""
@@ -344,6 +359,16 @@ class Question(_message.Message):
     def examples(self) -> _containers.RepeatedCompositeFieldContainer[Global___TestCase]:
         """Coding questions only: examples shown to the candidate with the question."""
 
+    @_builtins.property
+    def expected_answers(self) -> _containers.RepeatedCompositeFieldContainer[Global___LocalizedText]:
+        """The expected answer in other languages than the set's default (for scoring answers given
+        in those languages).
+        """
+
+    @_builtins.property
+    def concepts(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyConcept]:
+        """Key concepts a good answer covers, with the words that show them per language."""
+
     def __init__(
         self,
         *,
@@ -358,14 +383,73 @@ class Question(_message.Message):
         code_language: _builtins.str = ...,
         hidden_tests: _abc.Iterable[Global___TestCase] | None = ...,
         examples: _abc.Iterable[Global___TestCase] | None = ...,
+        expected_answers: _abc.Iterable[Global___LocalizedText] | None = ...,
+        concepts: _abc.Iterable[Global___KeyConcept] | None = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_language", b"code_language", "difficulty", b"difficulty", "examples", b"examples", "expected_answer", b"expected_answer", "hidden_tests", b"hidden_tests", "id", b"id", "keywords", b"keywords", "rubric", b"rubric", "starter_code", b"starter_code", "texts", b"texts", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_language", b"code_language", "concepts", b"concepts", "difficulty", b"difficulty", "examples", b"examples", "expected_answer", b"expected_answer", "expected_answers", b"expected_answers", "hidden_tests", b"hidden_tests", "id", b"id", "keywords", b"keywords", "rubric", b"rubric", "source", b"source", "starter_code", b"starter_code", "texts", b"texts", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Question: _TypeAlias = Question  # noqa: Y015
+
+@_typing.final
+class KeyConcept(_message.Message):
+    """KeyConcept is a concept a good answer covers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Short name, e.g. "mutability"."""
+    @_builtins.property
+    def terms(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConceptTerms]:
+        """Words that show the concept, per language."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        terms: _abc.Iterable[Global___ConceptTerms] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyConcept: _TypeAlias = KeyConcept  # noqa: Y015
+
+@_typing.final
+class ConceptTerms(_message.Message):
+    """ConceptTerms are the words that show a concept in one language."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """Language code, or "*" for words used in every language (e.g. "GIL")."""
+    @_builtins.property
+    def terms(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The words or short phrases."""
+
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+        terms: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConceptTerms: _TypeAlias = ConceptTerms  # noqa: Y015
 
 @_typing.final
 class QuestionSet(_message.Message):

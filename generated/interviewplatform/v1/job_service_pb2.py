@@ -30,13 +30,23 @@ from interviewplatform.v1 import job_pb2 as interviewplatform_dot_v1_dot_job__pb
 from interviewplatform.v1 import user_pb2 as interviewplatform_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&interviewplatform/v1/job_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1einterviewplatform/v1/job.proto\x1a\x1finterviewplatform/v1/user.proto\"\x84\x01\n\x10\x43reateJobRequest\x12\x32\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.JobB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12\x1b\n\x07jd_file\x18\x02 \x01(\x0c\x42\n\xbaH\x07z\x05\x18\x80\x80\x80\x05\x12\x1f\n\nrequest_id\x18\x03 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\";\n\x11\x43reateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"%\n\rGetJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"8\n\x0eGetJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"\xf1\x01\n\x0fListJobsRequest\x12\x1d\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x00\x12\x1c\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04\x12\"\n\rdepartment_id\x18\x03 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12<\n\x06status\x18\x04 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12\x1e\n\x0ctitle_prefix\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1f\n\ncompany_id\x18\x06 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"T\n\x10ListJobsResponse\x12\'\n\x04jobs\x18\x01 \x03(\x0b\x32\x19.interviewplatform.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x10UpdateJobRequest\x12\x32\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.JobB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\";\n\x11UpdateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"C\n\x14\x44\x65\x61\x63tivateJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x15\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"?\n\x15\x44\x65\x61\x63tivateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"C\n\x14ReactivateJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x15\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"?\n\x15ReactivateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"\xe8\x01\n\x18\x43reateQuestionSetRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12=\n\tquestions\x18\x02 \x03(\x0b\x32\x1e.interviewplatform.v1.QuestionB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x64\x12R\n\x10\x64\x65\x66\x61ult_language\x18\x03 \x01(\tB8\xbaH5r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\xd8\x01\x01\x12\x1f\n\nrequest_id\x18\x04 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"T\n\x19\x43reateQuestionSetResponse\x12\x37\n\x0cquestion_set\x18\x01 \x01(\x0b\x32!.interviewplatform.v1.QuestionSet\"K\n\x15GetQuestionSetRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x18\n\x07version\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\"Q\n\x16GetQuestionSetResponse\x12\x37\n\x0cquestion_set\x18\x01 \x01(\x0b\x32!.interviewplatform.v1.QuestionSet\"p\n\x17ListQuestionSetsRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x1d\n\tpage_size\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x00\x12\x1c\n\npage_token\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04\"m\n\x18ListQuestionSetsResponse\x12\x38\n\rquestion_sets\x18\x01 \x03(\x0b\x32!.interviewplatform.v1.QuestionSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd4\t\n\nJobService\x12q\n\tCreateJob\x12&.interviewplatform.v1.CreateJobRequest\x1a\'.interviewplatform.v1.CreateJobResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/v1/jobs:\x01*\x12j\n\x06GetJob\x12#.interviewplatform.v1.GetJobRequest\x1a$.interviewplatform.v1.GetJobResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/jobs/{id}\x12k\n\x08ListJobs\x12%.interviewplatform.v1.ListJobsRequest\x1a&.interviewplatform.v1.ListJobsResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v1/jobs\x12|\n\tUpdateJob\x12&.interviewplatform.v1.UpdateJobRequest\x1a\'.interviewplatform.v1.UpdateJobResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x32\x11/v1/jobs/{job.id}:\x03job\x12\x8d\x01\n\rDeactivateJob\x12*.interviewplatform.v1.DeactivateJobRequest\x1a+.interviewplatform.v1.DeactivateJobResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/jobs/{id}:deactivate:\x01*\x12\x8d\x01\n\rReactivateJob\x12*.interviewplatform.v1.ReactivateJobRequest\x1a+.interviewplatform.v1.ReactivateJobResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/jobs/{id}:reactivate:\x01*\x12\x9f\x01\n\x11\x43reateQuestionSet\x12..interviewplatform.v1.CreateQuestionSetRequest\x1a/.interviewplatform.v1.CreateQuestionSetResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/jobs/{job_id}/questionSets:\x01*\x12\x9d\x01\n\x0eGetQuestionSet\x12+.interviewplatform.v1.GetQuestionSetRequest\x1a,.interviewplatform.v1.GetQuestionSetResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/jobs/{job_id}/questionSets/{version}\x12\x99\x01\n\x10ListQuestionSets\x12-.interviewplatform.v1.ListQuestionSetsRequest\x1a..interviewplatform.v1.ListQuestionSetsResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/jobs/{job_id}/questionSetsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&interviewplatform/v1/job_service.proto\x12\x14interviewplatform.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1einterviewplatform/v1/job.proto\x1a\x1finterviewplatform/v1/user.proto\"\xb2\x02\n\x18GenerateQuestionsRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x18\n\x05\x63ount\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x1e(\x00\x12>\n\ndifficulty\x18\x03 \x01(\x0e\x32 .interviewplatform.v1.DifficultyB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12Q\n\tlanguages\x18\x04 \x03(\tB>\xbaH;\x92\x01\x38\x10\x0c\x18\x01\"2r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\x12\x16\n\x0einclude_coding\x18\x05 \x01(\x08\x12\x1a\n\x12\x65xclude_behavioral\x18\x06 \x01(\x08\x12\x1f\n\nrequest_id\x18\x07 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"\x95\x01\n\x19GenerateQuestionsResponse\x12\x37\n\x0cquestion_set\x18\x01 \x01(\x0b\x32!.interviewplatform.v1.QuestionSet\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x17\n\x0f\x66\x61llback_reason\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x65\x63ision_ids\x18\x04 \x03(\t\"\x84\x01\n\x10\x43reateJobRequest\x12\x32\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.JobB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12\x1b\n\x07jd_file\x18\x02 \x01(\x0c\x42\n\xbaH\x07z\x05\x18\x80\x80\x80\x05\x12\x1f\n\nrequest_id\x18\x03 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\";\n\x11\x43reateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"%\n\rGetJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"8\n\x0eGetJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"\xf1\x01\n\x0fListJobsRequest\x12\x1d\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x00\x12\x1c\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04\x12\"\n\rdepartment_id\x18\x03 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\x12<\n\x06status\x18\x04 \x01(\x0e\x32\".interviewplatform.v1.EntityStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12\x1e\n\x0ctitle_prefix\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1f\n\ncompany_id\x18\x06 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"T\n\x10ListJobsResponse\x12\'\n\x04jobs\x18\x01 \x03(\x0b\x32\x19.interviewplatform.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x10UpdateJobRequest\x12\x32\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.JobB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\";\n\x11UpdateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"C\n\x14\x44\x65\x61\x63tivateJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x15\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"?\n\x15\x44\x65\x61\x63tivateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"C\n\x14ReactivateJobRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x15\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"?\n\x15ReactivateJobResponse\x12&\n\x03job\x18\x01 \x01(\x0b\x32\x19.interviewplatform.v1.Job\"\xe8\x01\n\x18\x43reateQuestionSetRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12=\n\tquestions\x18\x02 \x03(\x0b\x32\x1e.interviewplatform.v1.QuestionB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x64\x12R\n\x10\x64\x65\x66\x61ult_language\x18\x03 \x01(\tB8\xbaH5r0R\x02\x65nR\x02\x65sR\x02\x66rR\x02\x64\x65R\x02ptR\x02hiR\x02zhR\x02jaR\x02koR\x02\x61rR\x02ruR\x02it\xd8\x01\x01\x12\x1f\n\nrequest_id\x18\x04 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\"T\n\x19\x43reateQuestionSetResponse\x12\x37\n\x0cquestion_set\x18\x01 \x01(\x0b\x32!.interviewplatform.v1.QuestionSet\"K\n\x15GetQuestionSetRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x18\n\x07version\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\"Q\n\x16GetQuestionSetResponse\x12\x37\n\x0cquestion_set\x18\x01 \x01(\x0b\x32!.interviewplatform.v1.QuestionSet\"p\n\x17ListQuestionSetsRequest\x12\x18\n\x06job_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\x1d\n\tpage_size\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x00\x12\x1c\n\npage_token\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04\"m\n\x18ListQuestionSetsResponse\x12\x38\n\rquestion_sets\x18\x01 \x03(\x0b\x32!.interviewplatform.v1.QuestionSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf7\n\n\nJobService\x12q\n\tCreateJob\x12&.interviewplatform.v1.CreateJobRequest\x1a\'.interviewplatform.v1.CreateJobResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/v1/jobs:\x01*\x12j\n\x06GetJob\x12#.interviewplatform.v1.GetJobRequest\x1a$.interviewplatform.v1.GetJobResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/jobs/{id}\x12k\n\x08ListJobs\x12%.interviewplatform.v1.ListJobsRequest\x1a&.interviewplatform.v1.ListJobsResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v1/jobs\x12|\n\tUpdateJob\x12&.interviewplatform.v1.UpdateJobRequest\x1a\'.interviewplatform.v1.UpdateJobResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x32\x11/v1/jobs/{job.id}:\x03job\x12\x8d\x01\n\rDeactivateJob\x12*.interviewplatform.v1.DeactivateJobRequest\x1a+.interviewplatform.v1.DeactivateJobResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/jobs/{id}:deactivate:\x01*\x12\x8d\x01\n\rReactivateJob\x12*.interviewplatform.v1.ReactivateJobRequest\x1a+.interviewplatform.v1.ReactivateJobResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/v1/jobs/{id}:reactivate:\x01*\x12\x9f\x01\n\x11\x43reateQuestionSet\x12..interviewplatform.v1.CreateQuestionSetRequest\x1a/.interviewplatform.v1.CreateQuestionSetResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/jobs/{job_id}/questionSets:\x01*\x12\x9d\x01\n\x0eGetQuestionSet\x12+.interviewplatform.v1.GetQuestionSetRequest\x1a,.interviewplatform.v1.GetQuestionSetResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/jobs/{job_id}/questionSets/{version}\x12\x99\x01\n\x10ListQuestionSets\x12-.interviewplatform.v1.ListQuestionSetsRequest\x1a..interviewplatform.v1.ListQuestionSetsResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/jobs/{job_id}/questionSets\x12\xa0\x01\n\x11GenerateQuestions\x12..interviewplatform.v1.GenerateQuestionsRequest\x1a/.interviewplatform.v1.GenerateQuestionsResponse\"*\x82\xd3\xe4\x93\x02$\"\x1f/v1/jobs/{id}:generateQuestions:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'interviewplatform.v1.job_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['id']._serialized_options = b'\272H\005r\003\260\001\001'
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['count']._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['count']._serialized_options = b'\272H\006\032\004\030\036(\000'
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['difficulty']._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['difficulty']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['languages']._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['languages']._serialized_options = b'\272H;\222\0018\020\014\030\001\"2r0R\002enR\002esR\002frR\002deR\002ptR\002hiR\002zhR\002jaR\002koR\002arR\002ruR\002it'
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_GENERATEQUESTIONSREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
   _globals['_CREATEJOBREQUEST'].fields_by_name['job']._loaded_options = None
   _globals['_CREATEJOBREQUEST'].fields_by_name['job']._serialized_options = b'\342A\001\002\272H\003\310\001\001'
   _globals['_CREATEJOBREQUEST'].fields_by_name['jd_file']._loaded_options = None
@@ -105,42 +115,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOBSERVICE'].methods_by_name['GetQuestionSet']._serialized_options = b'\202\323\344\223\002*\022(/v1/jobs/{job_id}/questionSets/{version}'
   _globals['_JOBSERVICE'].methods_by_name['ListQuestionSets']._loaded_options = None
   _globals['_JOBSERVICE'].methods_by_name['ListQuestionSets']._serialized_options = b'\202\323\344\223\002 \022\036/v1/jobs/{job_id}/questionSets'
-  _globals['_CREATEJOBREQUEST']._serialized_start=256
-  _globals['_CREATEJOBREQUEST']._serialized_end=388
-  _globals['_CREATEJOBRESPONSE']._serialized_start=390
-  _globals['_CREATEJOBRESPONSE']._serialized_end=449
-  _globals['_GETJOBREQUEST']._serialized_start=451
-  _globals['_GETJOBREQUEST']._serialized_end=488
-  _globals['_GETJOBRESPONSE']._serialized_start=490
-  _globals['_GETJOBRESPONSE']._serialized_end=546
-  _globals['_LISTJOBSREQUEST']._serialized_start=549
-  _globals['_LISTJOBSREQUEST']._serialized_end=790
-  _globals['_LISTJOBSRESPONSE']._serialized_start=792
-  _globals['_LISTJOBSRESPONSE']._serialized_end=876
-  _globals['_UPDATEJOBREQUEST']._serialized_start=879
-  _globals['_UPDATEJOBREQUEST']._serialized_end=1010
-  _globals['_UPDATEJOBRESPONSE']._serialized_start=1012
-  _globals['_UPDATEJOBRESPONSE']._serialized_end=1071
-  _globals['_DEACTIVATEJOBREQUEST']._serialized_start=1073
-  _globals['_DEACTIVATEJOBREQUEST']._serialized_end=1140
-  _globals['_DEACTIVATEJOBRESPONSE']._serialized_start=1142
-  _globals['_DEACTIVATEJOBRESPONSE']._serialized_end=1205
-  _globals['_REACTIVATEJOBREQUEST']._serialized_start=1207
-  _globals['_REACTIVATEJOBREQUEST']._serialized_end=1274
-  _globals['_REACTIVATEJOBRESPONSE']._serialized_start=1276
-  _globals['_REACTIVATEJOBRESPONSE']._serialized_end=1339
-  _globals['_CREATEQUESTIONSETREQUEST']._serialized_start=1342
-  _globals['_CREATEQUESTIONSETREQUEST']._serialized_end=1574
-  _globals['_CREATEQUESTIONSETRESPONSE']._serialized_start=1576
-  _globals['_CREATEQUESTIONSETRESPONSE']._serialized_end=1660
-  _globals['_GETQUESTIONSETREQUEST']._serialized_start=1662
-  _globals['_GETQUESTIONSETREQUEST']._serialized_end=1737
-  _globals['_GETQUESTIONSETRESPONSE']._serialized_start=1739
-  _globals['_GETQUESTIONSETRESPONSE']._serialized_end=1820
-  _globals['_LISTQUESTIONSETSREQUEST']._serialized_start=1822
-  _globals['_LISTQUESTIONSETSREQUEST']._serialized_end=1934
-  _globals['_LISTQUESTIONSETSRESPONSE']._serialized_start=1936
-  _globals['_LISTQUESTIONSETSRESPONSE']._serialized_end=2045
-  _globals['_JOBSERVICE']._serialized_start=2048
-  _globals['_JOBSERVICE']._serialized_end=3284
+  _globals['_JOBSERVICE'].methods_by_name['GenerateQuestions']._loaded_options = None
+  _globals['_JOBSERVICE'].methods_by_name['GenerateQuestions']._serialized_options = b'\202\323\344\223\002$\"\037/v1/jobs/{id}:generateQuestions:\001*'
+  _globals['_GENERATEQUESTIONSREQUEST']._serialized_start=256
+  _globals['_GENERATEQUESTIONSREQUEST']._serialized_end=562
+  _globals['_GENERATEQUESTIONSRESPONSE']._serialized_start=565
+  _globals['_GENERATEQUESTIONSRESPONSE']._serialized_end=714
+  _globals['_CREATEJOBREQUEST']._serialized_start=717
+  _globals['_CREATEJOBREQUEST']._serialized_end=849
+  _globals['_CREATEJOBRESPONSE']._serialized_start=851
+  _globals['_CREATEJOBRESPONSE']._serialized_end=910
+  _globals['_GETJOBREQUEST']._serialized_start=912
+  _globals['_GETJOBREQUEST']._serialized_end=949
+  _globals['_GETJOBRESPONSE']._serialized_start=951
+  _globals['_GETJOBRESPONSE']._serialized_end=1007
+  _globals['_LISTJOBSREQUEST']._serialized_start=1010
+  _globals['_LISTJOBSREQUEST']._serialized_end=1251
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1253
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1337
+  _globals['_UPDATEJOBREQUEST']._serialized_start=1340
+  _globals['_UPDATEJOBREQUEST']._serialized_end=1471
+  _globals['_UPDATEJOBRESPONSE']._serialized_start=1473
+  _globals['_UPDATEJOBRESPONSE']._serialized_end=1532
+  _globals['_DEACTIVATEJOBREQUEST']._serialized_start=1534
+  _globals['_DEACTIVATEJOBREQUEST']._serialized_end=1601
+  _globals['_DEACTIVATEJOBRESPONSE']._serialized_start=1603
+  _globals['_DEACTIVATEJOBRESPONSE']._serialized_end=1666
+  _globals['_REACTIVATEJOBREQUEST']._serialized_start=1668
+  _globals['_REACTIVATEJOBREQUEST']._serialized_end=1735
+  _globals['_REACTIVATEJOBRESPONSE']._serialized_start=1737
+  _globals['_REACTIVATEJOBRESPONSE']._serialized_end=1800
+  _globals['_CREATEQUESTIONSETREQUEST']._serialized_start=1803
+  _globals['_CREATEQUESTIONSETREQUEST']._serialized_end=2035
+  _globals['_CREATEQUESTIONSETRESPONSE']._serialized_start=2037
+  _globals['_CREATEQUESTIONSETRESPONSE']._serialized_end=2121
+  _globals['_GETQUESTIONSETREQUEST']._serialized_start=2123
+  _globals['_GETQUESTIONSETREQUEST']._serialized_end=2198
+  _globals['_GETQUESTIONSETRESPONSE']._serialized_start=2200
+  _globals['_GETQUESTIONSETRESPONSE']._serialized_end=2281
+  _globals['_LISTQUESTIONSETSREQUEST']._serialized_start=2283
+  _globals['_LISTQUESTIONSETSREQUEST']._serialized_end=2395
+  _globals['_LISTQUESTIONSETSRESPONSE']._serialized_start=2397
+  _globals['_LISTQUESTIONSETSRESPONSE']._serialized_end=2506
+  _globals['_JOBSERVICE']._serialized_start=2509
+  _globals['_JOBSERVICE']._serialized_end=3908
 # @@protoc_insertion_point(module_scope)

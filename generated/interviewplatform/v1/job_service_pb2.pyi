@@ -22,6 +22,92 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class GenerateQuestionsRequest(_message.Message):
+    """GenerateQuestionsRequest says how many questions of which kind to generate for a job."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    DIFFICULTY_FIELD_NUMBER: _builtins.int
+    LANGUAGES_FIELD_NUMBER: _builtins.int
+    INCLUDE_CODING_FIELD_NUMBER: _builtins.int
+    EXCLUDE_BEHAVIORAL_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Job identifier."""
+    count: _builtins.int
+    """How many questions (default 8)."""
+    difficulty: _job_pb2.Difficulty.ValueType
+    """Difficulty of every question; unspecified gives a mix from easy to hard."""
+    include_coding: _builtins.bool
+    """Also generate coding questions (with hidden tests)."""
+    exclude_behavioral: _builtins.bool
+    """Leave out behavioral questions."""
+    request_id: _builtins.str
+    """Idempotency key (UUID)."""
+    @_builtins.property
+    def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Languages every question gets a text in; the first is the set's default (default: en)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        count: _builtins.int = ...,
+        difficulty: _job_pb2.Difficulty.ValueType = ...,
+        languages: _abc.Iterable[_builtins.str] | None = ...,
+        include_coding: _builtins.bool = ...,
+        exclude_behavioral: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "difficulty", b"difficulty", "exclude_behavioral", b"exclude_behavioral", "id", b"id", "include_coding", b"include_coding", "languages", b"languages", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateQuestionsRequest: _TypeAlias = GenerateQuestionsRequest  # noqa: Y015
+
+@_typing.final
+class GenerateQuestionsResponse(_message.Message):
+    """GenerateQuestionsResponse carries the new question set version and how it was made."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUESTION_SET_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    FALLBACK_REASON_FIELD_NUMBER: _builtins.int
+    DECISION_IDS_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """Provider that produced the questions: "gemini" or "local"."""
+    fallback_reason: _builtins.str
+    """Why the configured provider was not used (e.g. "UPSTREAM_ERROR"); empty when it was."""
+    @_builtins.property
+    def question_set(self) -> _job_pb2.QuestionSet:
+        """The stored question set version."""
+
+    @_builtins.property
+    def decision_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Decision records of the AI calls made."""
+
+    def __init__(
+        self,
+        *,
+        question_set: _job_pb2.QuestionSet | None = ...,
+        provider: _builtins.str = ...,
+        fallback_reason: _builtins.str = ...,
+        decision_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["question_set", b"question_set"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_ids", b"decision_ids", "fallback_reason", b"fallback_reason", "provider", b"provider", "question_set", b"question_set"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateQuestionsResponse: _TypeAlias = GenerateQuestionsResponse  # noqa: Y015
+
+@_typing.final
 class CreateJobRequest(_message.Message):
     """CreateJobRequest carries the new job and, optionally, its JD file."""
 

@@ -82,6 +82,11 @@ class JobServiceStub:
                 request_serializer=interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsRequest.SerializeToString,
                 response_deserializer=interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsResponse.FromString,
                 _registered_method=True)
+        self.GenerateQuestions = channel.unary_unary(
+                '/interviewplatform.v1.JobService/GenerateQuestions',
+                request_serializer=interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsRequest.SerializeToString,
+                response_deserializer=interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsResponse.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -155,6 +160,17 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GenerateQuestions(self, request, context):
+        """Generates questions for the job from its skills, domain, seniority and description with
+        the configured AI provider (Gemini, or the local question bank; a Gemini failure falls
+        back to the local provider and says so) and stores them as the next question set version.
+        Every AI call is kept as a decision record. A repeated request_id returns the version
+        created the first time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +218,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.ListQuestionSets,
                     request_deserializer=interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsRequest.FromString,
                     response_serializer=interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsResponse.SerializeToString,
+            ),
+            'GenerateQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateQuestions,
+                    request_deserializer=interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsRequest.FromString,
+                    response_serializer=interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +471,33 @@ class JobService:
             '/interviewplatform.v1.JobService/ListQuestionSets',
             interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsRequest.SerializeToString,
             interviewplatform_dot_v1_dot_job__service__pb2.ListQuestionSetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interviewplatform.v1.JobService/GenerateQuestions',
+            interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsRequest.SerializeToString,
+            interviewplatform_dot_v1_dot_job__service__pb2.GenerateQuestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -57,6 +57,13 @@ class JobServiceStub:
     """Returns one version of the job's question set; version 0 is the latest."""
     ListQuestionSets: _grpc.UnaryUnaryMultiCallable[_job_service_pb2.ListQuestionSetsRequest, _job_service_pb2.ListQuestionSetsResponse]
     """Lists the question set versions of a job, oldest first, in keyset pages."""
+    GenerateQuestions: _grpc.UnaryUnaryMultiCallable[_job_service_pb2.GenerateQuestionsRequest, _job_service_pb2.GenerateQuestionsResponse]
+    """Generates questions for the job from its skills, domain, seniority and description with
+    the configured AI provider (Gemini, or the local question bank; a Gemini failure falls
+    back to the local provider and says so) and stores them as the next question set version.
+    Every AI call is kept as a decision record. A repeated request_id returns the version
+    created the first time.
+    """
 
 @_typing.type_check_only
 class JobServiceAsyncStub(JobServiceStub):
@@ -87,6 +94,13 @@ class JobServiceAsyncStub(JobServiceStub):
     """Returns one version of the job's question set; version 0 is the latest."""
     ListQuestionSets: _aio.UnaryUnaryMultiCallable[_job_service_pb2.ListQuestionSetsRequest, _job_service_pb2.ListQuestionSetsResponse]  # type: ignore[assignment]
     """Lists the question set versions of a job, oldest first, in keyset pages."""
+    GenerateQuestions: _aio.UnaryUnaryMultiCallable[_job_service_pb2.GenerateQuestionsRequest, _job_service_pb2.GenerateQuestionsResponse]  # type: ignore[assignment]
+    """Generates questions for the job from its skills, domain, seniority and description with
+    the configured AI provider (Gemini, or the local question bank; a Gemini failure falls
+    back to the local provider and says so) and stores them as the next question set version.
+    Every AI call is kept as a decision record. A repeated request_id returns the version
+    created the first time.
+    """
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobService manages the jobs of a department and their versioned question sets. Department
@@ -168,5 +182,18 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_job_service_pb2.ListQuestionSetsResponse, _abc.Awaitable[_job_service_pb2.ListQuestionSetsResponse]]:
         """Lists the question set versions of a job, oldest first, in keyset pages."""
+
+    @_abc_1.abstractmethod
+    def GenerateQuestions(
+        self,
+        request: _job_service_pb2.GenerateQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_service_pb2.GenerateQuestionsResponse, _abc.Awaitable[_job_service_pb2.GenerateQuestionsResponse]]:
+        """Generates questions for the job from its skills, domain, seniority and description with
+        the configured AI provider (Gemini, or the local question bank; a Gemini failure falls
+        back to the local provider and says so) and stores them as the next question set version.
+        Every AI call is kept as a decision record. A repeated request_id returns the version
+        created the first time.
+        """
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
