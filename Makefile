@@ -37,6 +37,9 @@ bench: install
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/bench_identity.py
 	$(BIN)/python bench/bench_interviews.py
+	$(BIN)/python bench/bench_evaluation.py
+	$(BIN)/python bench/bench_ai_local.py
+	$(BIN)/python bench/bench_sandbox.py
 
 migrate: install
 	$(BIN)/interview-platform migrate
