@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     ai_provider: str = Field("auto", pattern="^(auto|gemini|local)$")
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
-    gemini_base_url: str | None = None
+    # GOOGLE_GEMINI_BASE_URL is the name google-genai itself reads; either works.
+    gemini_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("gemini_base_url", "google_gemini_base_url"))
     gemini_timeout_seconds: float = Field(20.0, gt=0, le=600)
     gemini_max_concurrency: int = Field(32, ge=1, le=256)
     gemini_max_attempts: int = Field(3, ge=1, le=10)

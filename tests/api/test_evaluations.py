@@ -20,12 +20,13 @@ from interviewplatform.v1 import evaluation_pb2, interview_pb2, job_pb2
 from interviewplatform.v1 import evaluation_service_pb2 as epb
 from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
+from interviewplatform.v1 import system_service_pb2 as spb
 
 from server.app import Platform, start_platform
 from tests.api.test_interviews import link_token, outbox, ts
 from tests.factories import Api, Tenant, auth, make_tenant
 from tests.fakes.gemini import FakeGemini
-from tests.helpers import error_info, fails, fast_settings
+from tests.helpers import Stubs, error_info, fails, fast_settings
 
 GOOD = ("A list is mutable: you can append, remove or change its items in place. A tuple is "
         "immutable, so once created it cannot be changed; because of that a tuple is hashable "
@@ -257,6 +258,41 @@ async def test_run_code_on_examples_before_submitting(
         id=created.id, question_id="sum", code="DISPLAY 1", code_language="cobol"),
         metadata=me), grpc.StatusCode.INVALID_ARGUMENT, "CODE_LANGUAGE_UNSUPPORTED")
     assert "python" in error_info(cobol)[1]["supported"]
+
+
+async def test_hostile_code_is_contained_and_the_server_stays_healthy(
+        api: Api, platform: Platform, tenant: Tenant, stubs: Stubs) -> None:
+    staff = tenant.members[0].token
+    job = await make_job(api, staff, tenant.departments[0].id)
+    created = await api.interview(staff, job.id, start=datetime.now(UTC) - timedelta(minutes=1))
+    [mail] = await outbox(platform, created.id)
+    me = auth(link_token(platform, mail.text_body))
+    await api.candidate.StartInterview(cpb.StartInterviewRequest(id=created.id), metadata=me)
+    bombs = {
+        "fork": "import os\nwhile True:\n    os.fork()\n",
+        "loop": "while True:\n    pass\n",
+        "memory": "x = bytearray(4 * 1024 ** 3)\n",
+        "flood": "while True:\n    print('x' * 1000)\n",
+    }
+    started = time.monotonic()
+    results = await asyncio.gather(*(api.candidate.RunCode(cpb.RunCodeRequest(
+        id=created.id, question_id="sum", code=code), metadata=me) for code in bombs.values()))
+    outcomes = dict(zip(bombs, (r.result.results[0].outcome for r in results), strict=True))
+    assert outcomes["loop"] == evaluation_pb2.CODE_TEST_OUTCOME_TIMEOUT
+    assert outcomes["memory"] == evaluation_pb2.CODE_TEST_OUTCOME_MEMORY_LIMIT
+    assert outcomes["flood"] == evaluation_pb2.CODE_TEST_OUTCOME_OUTPUT_LIMIT
+    assert outcomes["fork"] in (evaluation_pb2.CODE_TEST_OUTCOME_PROCESS_LIMIT,
+                                evaluation_pb2.CODE_TEST_OUTCOME_TIMEOUT)
+    assert time.monotonic() - started < 20
+    health = await stubs.system.GetHealth(spb.GetHealthRequest())
+    states = {c.name: c.state for c in health.components}
+    assert states["database"] == spb.COMPONENT_STATE_OK
+    assert states["sandbox"] == spb.COMPONENT_STATE_OK and states["ai"] == spb.COMPONENT_STATE_OK
+    ai = next(c for c in health.components if c.name == "ai")
+    assert ai.provider.startswith("local")
+    ok = (await api.candidate.RunCode(cpb.RunCodeRequest(
+        id=created.id, question_id="sum", code=SUM_CODE), metadata=me)).result
+    assert ok.passed == 1
 
 
 async def test_generate_questions_makes_a_recorded_version(
