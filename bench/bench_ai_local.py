@@ -117,6 +117,7 @@ def main() -> int:
         print(json.dumps(run_one(args.child[0], args.child[1], args.rounds)))
         return 0
     rows = []
+    load_before = os.getloadavg()[0]
     for omp, workers in CONFIGS:
         env = {**os.environ, "OMP_NUM_THREADS": str(omp)}
         out = subprocess.run(
@@ -136,6 +137,7 @@ def main() -> int:
             check=True,
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"load average (1 min) before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
     print(
         f"cores: {os.cpu_count()}  answers: {rows[0]['answers']} per run "
         f"({rows[0]['words_min']:.0f}-{rows[0]['words_max']:.0f} words, 12 languages)"
