@@ -327,3 +327,16 @@ async def test_health_counts_the_bank(provider: LocalProvider) -> None:
     assert ok and message == f"local provider: {len(make_bank().entries)} bank questions"
     real_ok, real_message = await LocalProvider().health()
     assert real_ok and str(len(load_bank().entries)) in real_message
+
+
+async def test_real_bank_questions_in_all_languages() -> None:
+    provider = LocalProvider(embedder=shared_embedder())
+    result = await provider.generate_questions(
+        spec(skills=("Python",), count=4, languages=LANGUAGES, include_behavioral=False)
+    )
+    assert len(result.value) == 4
+    for q in result.value:
+        assert q.source.startswith("bank:") and q.id in load_bank().entries
+        assert set(q.texts) == set(LANGUAGES) and all(q.texts.values())
+        assert set(q.expected_answers) == set(LANGUAGES[1:])
+        assert 3 <= len(q.concepts) <= 6

@@ -204,3 +204,17 @@ def test_concurrent_scoring_gives_the_same_results(scorer: Scorer) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(scorer.score, items))
     assert together == alone
+
+
+def test_no_confidence_or_tone_features(scorer: Scorer) -> None:
+    """Hedging or enthusiasm around the same content does not move the score much."""
+    for item in SETS["answers"][:3]:  # English
+        question = QUESTIONS[item["question"]]
+        plain = scorer.score(AnswerToScore(question, "en", item["correct"])).score
+        hedged = scorer.score(
+            AnswerToScore(question, "en", "I'm not completely sure, but " + item["correct"])
+        ).score
+        excited = scorer.score(
+            AnswerToScore(question, "en", item["correct"] + " I really love this topic!")
+        ).score
+        assert abs(plain - hedged) < 6 and abs(plain - excited) < 6, (plain, hedged, excited)
