@@ -182,7 +182,7 @@ def test_coding_score_follows_the_test_pass_ratio(scorer: Scorer) -> None:
 
 
 def test_scores_are_deterministic_across_calls_and_instances(scorer: Scorer) -> None:
-    fresh = Scorer(Embedder(num_threads=1))
+    fresh = Scorer(Embedder())
     for item in SETS["answers"][::7]:
         question = QUESTIONS[item["question"]]
         for kind in KINDS:
