@@ -142,7 +142,8 @@ class LocalProvider:
 
     def _generate(self, spec: QuestionSpec) -> tuple[Question, ...]:
         bank = self._get_bank()
-        domains = _tech_domains(bank, spec.skills, spec.job_title, spec.domain)
+        domains = _tech_domains(bank, spec.skills, spec.job_title, spec.domain,
+                                spec.job_description)
         code_lang = code_language_for(spec.skills, domains)
         n_code = 1 if spec.include_coding and bank.by_domain.get(CODING) and spec.count >= 2 else 0
         n_beh = 0
@@ -245,9 +246,15 @@ class LocalProvider:
 # --- selection helpers ------------------------------------------------------------------------
 
 
-def _tech_domains(bank: Bank, skills: Iterable[str], title: str, domain: str | None) -> list[str]:
+def _tech_domains(bank: Bank, skills: Iterable[str], title: str, domain: str | None,
+                  description: str = "") -> list[str]:
+    """The job's domains from its skills, title and domain; when they name none, the skills
+    the job description mentions (e.g. a JD uploaded without a skills list)."""
     found = domains_for(skills, title, domain, bank)
     tech = [d for d in found if d not in (BEHAVIORAL, CODING)]
+    if not tech and description:
+        tech = [d for d in domains_for((description,), "", None, bank)
+                if d not in (BEHAVIORAL, CODING)]
     if tech:
         return tech
     return [d for d in _GENERAL if d in bank.by_domain] or [

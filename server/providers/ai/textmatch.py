@@ -31,8 +31,12 @@ _SUBSTRING_SCRIPTS = re.compile(
 _LETTERS = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _ALNUM = "0-9_" + _LETTERS
 _SPACELESS_LANGUAGES = frozenset({"zh", "ja"})
-_ENDS = ".!?;\u3002\uff01\uff1f\uff1b\u061f\u0964"  # Latin, CJK full-width, Arabic, Devanagari
-_SENTENCE = re.compile(f"[^\\n{re.escape(_ENDS)}]*(?:[{re.escape(_ENDS)}]+|\\n|$)")
+# A Latin end mark ends a sentence only before whitespace or the end ("React.memo", "99.9" and
+# "server.close()" stay whole); CJK full-width, Arabic and Devanagari marks always do.
+_LATIN_ENDS = ".!?;"
+_WIDE_ENDS = "\u3002\uff01\uff1f\uff1b\u061f\u0964"
+_SENTENCE = re.compile(
+    f"[^\\n]*?(?:[{re.escape(_LATIN_ENDS)}]+(?=\\s|$)|[{_WIDE_ENDS}]+|\\n|$)")
 _MIN_SENTENCE = 12
 MAX_QUOTE = 300
 

@@ -184,6 +184,15 @@ async def test_no_matching_domain_still_gives_questions(provider: LocalProvider)
     assert any(i.startswith("system-design-") for i in ids)
 
 
+async def test_skills_come_from_the_job_description_when_none_are_listed() -> None:
+    real = LocalProvider(embedder=shared_embedder())
+    result = await real.generate_questions(spec(
+        job_title="Engineer", skills=(), count=6, include_behavioral=False,
+        job_description="You will build React frontends and deploy them with Kubernetes."))
+    domains = {q.source.removeprefix("bank:").rsplit("-", 2)[0] for q in result.value}
+    assert domains == {"react", "devops"}
+
+
 # --- evaluate_answer ----------------------------------------------------------------------------
 
 
