@@ -41,6 +41,7 @@ from server.domain.ai import (
 )
 from server.domain.ai_gateway import AIGateway, CallRecord
 from server.domain.audit import changes, record
+from server.domain.candidate import PLATFORM
 from server.domain.errors import FailedPrecondition, NotFound
 from server.domain.evaluation_models import (
     Assessment,
@@ -136,8 +137,6 @@ class Evaluator:
         self._max_attempts = max_attempts
 
     async def _claim(self, interview_id: UUID) -> Material | None:
-        from server.domain.candidate import PLATFORM
-
         async with self._uow() as uow:
             current = await uow.evaluations.claim(interview_id)
             if current is None or current.state in (EvaluationState.DONE,

@@ -213,3 +213,14 @@ async def test_typed_stubs_of_every_service_through_call(platform: Platform,
             await client.call(client.companies.GetCompany, company_service_pb2.GetCompanyRequest(
                 id="00000000-0000-4000-8000-000000000000"))
         assert err.value.reason == "COMPANY_NOT_FOUND"
+        from interviewplatform.v1 import evaluation_service_pb2
+
+        with pytest.raises(NotFound) as err:
+            await client.call(client.evaluations.GetEvaluation,
+                              evaluation_service_pb2.GetEvaluationRequest(
+                                  interview_id="00000000-0000-4000-8000-000000000000"))
+        assert err.value.reason == "EVALUATION_NOT_FOUND"
+        listed = await client.call(client.evaluations.ListDecisionRecords,
+                                   evaluation_service_pb2.ListDecisionRecordsRequest(
+                                       interview_id="00000000-0000-4000-8000-000000000000"))
+        assert list(listed.records) == []

@@ -14,6 +14,7 @@ from interviewplatform.v1 import (
     candidate_service_pb2_grpc,
     company_service_pb2_grpc,
     department_service_pb2_grpc,
+    evaluation_service_pb2_grpc,
     interview_service_pb2_grpc,
     job_service_pb2_grpc,
     system_service_pb2_grpc,
@@ -66,6 +67,7 @@ class InterviewPlatformClient:
         # For a candidate: construct the client with token=<the link token>.
         self.candidate = candidate_service_pb2_grpc.CandidateServiceStub(self._channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
+        self.evaluations = evaluation_service_pb2_grpc.EvaluationServiceStub(self._channel)
 
     async def __aenter__(self) -> Self:
         return self
