@@ -8,7 +8,10 @@ exist.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import ColumnElement, false, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from server.domain.models import Principal, Role
 from server.storage.orm import (
@@ -21,6 +24,19 @@ from server.storage.orm import (
     JobRow,
     UserRow,
 )
+
+
+def _tenant(p: Principal, company: InstrumentedAttribute[uuid.UUID],
+            department: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+    """The usual scope of department-owned rows: all for a super admin, the company for a
+    company admin, the own department for a department user."""
+    if p.role is Role.SUPER_ADMIN:
+        return true()
+    if p.role is Role.COMPANY_ADMIN and p.company_id:
+        return company == p.company_id
+    if p.role is Role.DEPARTMENT_USER and p.department_id:
+        return department == p.department_id
+    return false()
 
 
 def companies(p: Principal) -> ColumnElement[bool]:
@@ -51,25 +67,13 @@ def users(p: Principal) -> ColumnElement[bool]:
 
 def jobs(p: Principal) -> ColumnElement[bool]:
     """Jobs: a company admin's company, a department user's own department."""
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return JobRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return JobRow.department_id == p.department_id
-    return false()
+    return _tenant(p, JobRow.company_id, JobRow.department_id)
 
 
 def interviews(p: Principal) -> ColumnElement[bool]:
     """Interviews: like their jobs, a company admin's company, a department user's own
     department."""
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return InterviewRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return InterviewRow.department_id == p.department_id
-    return false()
+    return _tenant(p, InterviewRow.company_id, InterviewRow.department_id)
 
 
 def audit_events(p: Principal) -> ColumnElement[bool]:
@@ -82,21 +86,9 @@ def audit_events(p: Principal) -> ColumnElement[bool]:
 
 def evaluations(p: Principal) -> ColumnElement[bool]:
     """Evaluations: like their interviews."""
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return EvaluationRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return EvaluationRow.department_id == p.department_id
-    return false()
+    return _tenant(p, EvaluationRow.company_id, EvaluationRow.department_id)
 
 
 def decisions(p: Principal) -> ColumnElement[bool]:
     """AI decision records: like the interviews and jobs they are about."""
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return DecisionRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return DecisionRow.department_id == p.department_id
-    return false()
+    return _tenant(p, DecisionRow.company_id, DecisionRow.department_id)
