@@ -18,6 +18,13 @@ if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then command -v h2load >/dev/null || apt_mi
 command -v curl >/dev/null || apt_missing+=(curl)
 # bubblewrap sandboxes candidates' code (Python via our interpreter, JavaScript via node).
 command -v bwrap >/dev/null || apt_missing+=(bubblewrap)
+# OCR of scanned resumes (with the packs of the 12 interview languages) and offline speech.
+command -v tesseract >/dev/null || apt_missing+=(tesseract-ocr)
+for pack in spa fra deu por hin chi-sim jpn kor ara rus ita; do
+  [ -e "/usr/share/tesseract-ocr/5/tessdata/${pack/-/_}.traineddata" ] \
+    || apt_missing+=("tesseract-ocr-$pack")
+done
+command -v espeak-ng >/dev/null || apt_missing+=(espeak-ng)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${apt_missing[*]}"
   $SUDO apt-get update -qq

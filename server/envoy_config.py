@@ -14,7 +14,7 @@ DESCRIPTOR = ROOT / "generated" / "interviewplatform.binpb"
 SERVICES = tuple(f"interviewplatform.v1.{name}" for name in (
     "AuthService", "SystemService", "CompanyService", "DepartmentService", "UserService",
     "AuditService", "JobService", "InterviewService", "CandidateService",
-    "EvaluationService"))
+    "EvaluationService", "ResumeService", "SpeechService"))
 
 
 @dataclass(frozen=True)

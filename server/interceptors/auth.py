@@ -27,10 +27,12 @@ PUBLIC_METHODS: frozenset[str] = frozenset({
 # Candidate methods take the candidate's link token as the bearer token instead of a staff JWT:
 # it is handed to the use-case (server/domain/candidate.py), which checks it against
 # candidate_tokens. A staff JWT is no candidate token, and a candidate token no staff JWT.
-CANDIDATE_METHODS: frozenset[str] = frozenset(
-    f"/interviewplatform.v1.CandidateService/{name}" for name in (
+CANDIDATE_METHODS: frozenset[str] = frozenset((
+    *(f"/interviewplatform.v1.CandidateService/{name}" for name in (
         "GetPublicInterview", "StartInterview", "GetNextQuestion", "SubmitAnswer",
-        "CompleteInterview", "RunCode"))
+        "CompleteInterview", "RunCode")),
+    *(f"/interviewplatform.v1.SpeechService/{name}" for name in (
+        "StreamAnswer", "UploadAnswerAudio", "SpeakQuestion"))))
 
 BEARER = "bearer "
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -352,6 +354,9 @@ class InterviewRow(AuditColumns, Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     reviewer_language: Mapped[str] = mapped_column(String(8), nullable=False,
                                                    server_default="en")
+    # The parsed resume (ResumeProfile) and its fit to the job (ResumeMatch), as JSON.
+    resume_profile: Mapped[dict[str, object] | None] = mapped_column(JSONB, deferred=True)
+    resume_match: Mapped[dict[str, object] | None] = mapped_column(JSONB)
 
 
 class CandidateTokenRow(Base):
@@ -389,6 +394,16 @@ class AnswerRow(Base):
     request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                  server_default=func.now())
+    # Spoken answers: the recording (up to the cap) and how it was transcribed.
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    audio_media_type: Mapped[str | None] = mapped_column(String(100))
+    audio_size: Mapped[int | None] = mapped_column(BigInteger)
+    audio_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    audio_truncated: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                  server_default=false())
+    transcript_partial: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                     server_default=false())
+    speech_provider: Mapped[str | None] = mapped_column(String(32))
 
 
 class EvaluationRow(Base):

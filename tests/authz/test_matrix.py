@@ -95,7 +95,11 @@ def discover_methods() -> dict[str, MethodDescriptor]:
     return methods
 
 
-METHODS = discover_methods()
+ALL_METHODS = discover_methods()
+# The matrix calls unary RPCs; each streaming RPC names the test module that checks its
+# authorization instead (STREAMING_AUTHZ below).
+METHODS = {name: m for name, m in ALL_METHODS.items()
+           if not (m.client_streaming or m.server_streaming)}
 
 # --- principals and outcomes -----------------------------------------------------------------
 
@@ -1017,6 +1021,26 @@ def test_discovery_finds_the_services() -> None:
     assert {"AuthService", "SystemService", "CompanyService", "DepartmentService",
             "UserService", "AuditService", "JobService", "InterviewService",
             "CandidateService"} <= services, services
+
+
+# Streaming RPC -> the test module that checks its authorization (tokens, scope, tenants).
+STREAMING_AUTHZ: dict[str, str] = {
+    f"{PACKAGE}.ResumeService.RankResumes": "tests.api.test_resumes",
+    f"{PACKAGE}.SpeechService.StreamAnswer": "tests.api.test_speech",
+    f"{PACKAGE}.SpeechService.SpeakQuestion": "tests.api.test_speech",
+}
+
+
+def test_every_streaming_rpc_names_its_authorization_tests() -> None:
+    streaming = {name for name, m in ALL_METHODS.items()
+                 if m.client_streaming or m.server_streaming}
+    assert streaming == set(STREAMING_AUTHZ), streaming ^ set(STREAMING_AUTHZ)
+    for rpc, module in STREAMING_AUTHZ.items():
+        tests = importlib.import_module(module)
+        short = rpc.rsplit(".", 1)[1]
+        named = [n for n in dir(tests) if n.startswith("test_") and "authz" in n
+                 and short.lower() in n.replace("_", "").lower()]
+        assert named, f"{module} has no test_*authz* test for {short}"
 
 
 def test_every_rpc_has_a_matrix_entry() -> None:

@@ -8,6 +8,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from interviewplatform.v1 import job_pb2 as _job_pb2
+from interviewplatform.v1 import resume_pb2 as _resume_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -214,6 +215,7 @@ class Interview(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     REVIEWER_LANGUAGE_FIELD_NUMBER: _builtins.int
+    RESUME_MATCH_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned identifier (UUID)."""
     company_id: _builtins.str
@@ -268,6 +270,10 @@ class Interview(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the interview was last changed."""
 
+    @_builtins.property
+    def resume_match(self) -> _resume_pb2.ResumeMatch:
+        """How the resume fits the job, computed when the interview is scheduled with a resume."""
+
     def __init__(
         self,
         *,
@@ -290,10 +296,11 @@ class Interview(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         reviewer_language: _builtins.str = ...,
+        resume_match: _resume_pb2.ResumeMatch | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["candidate", b"candidate", "create_time", b"create_time", "resume", b"resume", "scheduled_time", b"scheduled_time", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["candidate", b"candidate", "create_time", b"create_time", "resume", b"resume", "resume_match", b"resume_match", "scheduled_time", b"scheduled_time", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_reason", b"cancel_reason", "candidate", b"candidate", "company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "difficulty", b"difficulty", "domain", b"domain", "etag", b"etag", "id", b"id", "job_id", b"job_id", "language", b"language", "mode", b"mode", "question_set_version", b"question_set_version", "resume", b"resume", "reviewer_language", b"reviewer_language", "scheduled_time", b"scheduled_time", "status", b"status", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_reason", b"cancel_reason", "candidate", b"candidate", "company_id", b"company_id", "create_time", b"create_time", "department_id", b"department_id", "difficulty", b"difficulty", "domain", b"domain", "etag", b"etag", "id", b"id", "job_id", b"job_id", "language", b"language", "mode", b"mode", "question_set_version", b"question_set_version", "resume", b"resume", "resume_match", b"resume_match", "reviewer_language", b"reviewer_language", "scheduled_time", b"scheduled_time", "status", b"status", "update_time", b"update_time", "window_end_time", b"window_end_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -311,6 +318,7 @@ class Answer(_message.Message):
     CODE_FIELD_NUMBER: _builtins.int
     CODE_LANGUAGE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    AUDIO_FIELD_NUMBER: _builtins.int
     question_id: _builtins.str
     """The question answered."""
     position: _builtins.int
@@ -325,6 +333,10 @@ class Answer(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the answer was submitted."""
 
+    @_builtins.property
+    def audio(self) -> Global___AnswerAudio:
+        """Spoken answers: the recording kept with the transcript."""
+
     def __init__(
         self,
         *,
@@ -334,11 +346,54 @@ class Answer(_message.Message):
         code: _builtins.str = ...,
         code_language: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        audio: Global___AnswerAudio | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "code_language", b"code_language", "create_time", b"create_time", "position", b"position", "question_id", b"question_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "code", b"code", "code_language", b"code_language", "create_time", b"create_time", "position", b"position", "question_id", b"question_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Answer: _TypeAlias = Answer  # noqa: Y015
+
+@_typing.final
+class AnswerAudio(_message.Message):
+    """AnswerAudio describes the recording of a spoken answer (its bytes are not returned)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    DURATION_MS_FIELD_NUMBER: _builtins.int
+    TRUNCATED_FIELD_NUMBER: _builtins.int
+    PARTIAL_TRANSCRIPT_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    media_type: _builtins.str
+    """Media type of the kept recording, e.g. audio/wav."""
+    size_bytes: _builtins.int
+    """Size of the kept recording in bytes."""
+    duration_ms: _builtins.int
+    """Length of the recording in milliseconds."""
+    truncated: _builtins.bool
+    """True when the recording was longer than the cap and only its start was kept."""
+    partial_transcript: _builtins.bool
+    """True when the speech provider stopped early and the transcript is partial."""
+    provider: _builtins.str
+    """Speech provider that transcribed it: "deepgram" or "whisper"."""
+    def __init__(
+        self,
+        *,
+        media_type: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        duration_ms: _builtins.int = ...,
+        truncated: _builtins.bool = ...,
+        partial_transcript: _builtins.bool = ...,
+        provider: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_ms", b"duration_ms", "media_type", b"media_type", "partial_transcript", b"partial_transcript", "provider", b"provider", "size_bytes", b"size_bytes", "truncated", b"truncated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerAudio: _TypeAlias = AnswerAudio  # noqa: Y015
