@@ -35,7 +35,7 @@ class ResumeDocument:
     zero-width characters and AI-directed instructions removed); `flags` say what was removed."""
 
     text: str
-    media_type: str        # application/pdf, ...wordprocessingml.document, text/plain, image/png, image/jpeg
+    media_type: str        # application/pdf, a DOCX type, text/plain, image/png, image/jpeg
     sha256: str
     page_count: int
     ocr: bool
