@@ -66,9 +66,13 @@ def interview(i: models.Interview) -> interview_pb2.Interview:
 
 
 def answer(a: models.Answer) -> interview_pb2.Answer:
+    audio = None if a.audio is None else interview_pb2.AnswerAudio(
+        media_type=a.audio.media_type, size_bytes=a.audio.size_bytes,
+        duration_ms=a.audio.duration_ms, truncated=a.audio.truncated,
+        partial_transcript=a.audio.partial_transcript, provider=a.audio.provider)
     return interview_pb2.Answer(question_id=a.question_id, position=a.position, text=a.text,
                                 code=a.code, code_language=a.code_language,
-                                create_time=convert.timestamp(a.created_at))
+                                create_time=convert.timestamp(a.created_at), audio=audio)
 
 
 def new_interview(i: interview_pb2.Interview) -> NewInterview:

@@ -39,7 +39,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 import structlog
@@ -58,6 +58,7 @@ from server.domain.evaluation_models import AskedQuestion
 from server.domain.interview_state import InterviewEvent, transition
 from server.domain.models import (
     Answer,
+    AnswerAudio,
     Caller,
     Difficulty,
     Interview,
@@ -158,6 +159,25 @@ def first_unanswered(questions: tuple[Question, ...],
                      answers: tuple[Answer, ...]) -> Question | None:
     answered = {a.question_id for a in answers}
     return next((q for q in questions if q.id not in answered), None)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestionView:
+    """A question asked in an in-progress interview, for the speech use-cases."""
+
+    interview: Interview
+    question: Question
+    position: int
+    default_language: str
+    answered: bool
+
+
+@runtime_checkable
+class RecordingStore(Protocol):
+    """A candidate repository that also keeps the recording of a spoken answer."""
+
+    async def keep_recording(self, interview_id: UUID, question_id: str,
+                             recording: bytes) -> None: ...
 
 
 class CandidateUseCases:
@@ -319,9 +339,30 @@ class CandidateUseCases:
                                   metadata={"supported": ",".join(self._runner.languages())})
         return await self._runner.run(language, code, question.examples, hidden=False)
 
+    async def asked_question(self, caller: Caller, token: str, interview_id: UUID,
+                             question_id: str) -> AskedQuestionView:
+        """The token, the window, in progress, and a question asked in this interview."""
+        async def body(uow: UnitOfWork, interview: Interview) -> AskedQuestionView:
+            self._require_in_progress(interview)
+            qs = await self._question_set(uow, interview)
+            position, question = next(
+                ((n, q) for n, q in enumerate(await self._questions(uow, interview, qs), 1)
+                 if q.id == question_id), (0, None))
+            if question is None:
+                raise NotFound("no such question in this interview",
+                               reason="QUESTION_NOT_FOUND")
+            answers = await uow.candidates.answers(interview.id)
+            return AskedQuestionView(
+                interview=interview, question=question, position=position,
+                default_language=qs.default_language,
+                answered=any(a.question_id == question_id for a in answers))
+
+        return await self._run(caller, token, interview_id, body)
+
     async def answer(self, caller: Caller, token: str, interview_id: UUID, *,
                      question_id: str, text: str, code: str, code_language: str,
-                     request_id: UUID | None) -> Answer:
+                     request_id: UUID | None, audio: AnswerAudio | None = None,
+                     recording: bytes = b"") -> Answer:
         if not text.strip() and not code.strip():
             raise InvalidArgument("an answer needs text or code", reason="ANSWER_EMPTY")
 
@@ -350,7 +391,9 @@ class CandidateUseCases:
             stored = await uow.candidates.add_answer(Answer(
                 interview_id=interview.id, question_id=question_id, position=position,
                 text=text, code=code, code_language=language, request_id=request_id,
-                created_at=self._clock.now()))
+                created_at=self._clock.now(), audio=audio))
+            if recording and isinstance(uow.candidates, RecordingStore):
+                await uow.candidates.keep_recording(interview.id, question_id, recording)
             await uow.audit.append(record(caller, "interview.answer", resource(interview),
                                           interview.company_id,
                                           changes(None, {"question_id": question_id})))
