@@ -66,6 +66,7 @@ from interviewplatform.v1 import department_service_pb2 as dpb
 from interviewplatform.v1 import evaluation_service_pb2 as epb
 from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
+from interviewplatform.v1 import speech_service_pb2 as sppb
 from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
 
@@ -963,6 +964,12 @@ MATRIX: dict[str, tuple[Case, ...]] = {
         Case("interview-in-A1", on_fresh_interview(
             a1_of, lambda i: cspb.RunCodeRequest(id=i.id, question_id="q1", code="print(1)")),
              candidate_only()),
+    ),
+    f"{PACKAGE}.SpeechService.UploadAnswerAudio": (
+        Case("interview-in-A1", on_fresh_interview(
+            a1_of, lambda i: sppb.UploadAnswerAudioRequest(
+                id=i.id, question_id="q1", audio=b"RIFF",
+                encoding=sppb.AUDIO_ENCODING_WAV)), candidate_only()),
     ),
     JOB + "GenerateQuestions": tuple(
         Case(f"job-in-{name}",
