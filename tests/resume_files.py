@@ -7,6 +7,7 @@ tests: keep these signatures stable. Every builder returns the bytes of a genuin
   after the first page's lines, optional tricks a human cannot see: white text, 1 pt text,
   text off the page; and an optional visible line of instructions aimed at an AI. A line
   equal to "\\f" starts a page.
+  Also text in invisible render mode and (not a trick) white text on a black box.
 - `scanned_pdf(lines)`: an image-only PDF (text drawn with Pillow, no text layer) — OCR input.
 - `png_resume(lines)`, `jpeg_resume(lines)`: the same rendering as an image.
 - `docx_resume(lines, hidden=..., white=..., tiny=...)`: a DOCX (python-docx) with optional runs
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 import docx
 from docx.shared import Pt, RGBColor
 from fpdf import FPDF
+from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 
 ENGLISH_ENGINEER: tuple[str, ...] = (
@@ -108,12 +110,15 @@ def _latin1(text: str) -> str:
 def text_pdf(lines: Sequence[str], *, hidden_white: str | Sequence[str] | None = None,
              tiny: str | Sequence[str] | None = None,
              off_page: str | Sequence[str] | None = None,
-             injection: str | Sequence[str] | None = None) -> bytes:
+             injection: str | Sequence[str] | None = None,
+             invisible: str | Sequence[str] | None = None,
+             on_dark_box: str | Sequence[str] | None = None) -> bytes:
     """A Letter-size PDF with a text layer: `lines` in black 11 pt Helvetica (a "\\f" line
     starts a new page). After the first page's lines, in the text flow: `hidden_white` lines in
     white 11 pt, `tiny` lines in black 1 pt, and `off_page` lines placed left of the page box
-    (these land on page 1 unless the first page's lines overflow it); `injection` lines in
-    visible black text at the very end."""
+    (these land on page 1 unless the first page's lines overflow it), `invisible` lines in text
+    render mode 3 (invisible), `on_dark_box` lines in white on a black filled box (visible: not
+    a trick); `injection` lines in visible black text at the very end."""
     pdf = FPDF(unit="pt", format="Letter")
     pdf.set_auto_page_break(auto=True, margin=40)
     pdf.set_margins(50, 50, 50)
@@ -132,6 +137,15 @@ def text_pdf(lines: Sequence[str], *, hidden_white: str | Sequence[str] | None =
         pdf.set_font_size(11)
         for index, text in enumerate(_as_lines(off_page)):
             pdf.text(-2000, 300 + 12 * index, _latin1(text))
+        for text in _as_lines(on_dark_box):
+            pdf.set_fill_color(0, 0, 0)
+            pdf.set_text_color(255, 255, 255)
+            pdf.multi_cell(0, 16, _latin1(text), fill=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
+        for text in _as_lines(invisible):
+            pdf.text_mode = TextMode.INVISIBLE
+            pdf.multi_cell(0, 14, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+            pdf.text_mode = TextMode.FILL  # fpdf2 2.8 keeps mode 3 for later text: keep last
 
     for line in lines:
         if line == "\f":

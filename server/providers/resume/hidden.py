@@ -195,8 +195,13 @@ def find_stuffing(text: str) -> tuple[str, list[str], list[str]]:
     stuffed_lines: set[int] = set()
     for start in range(len(positions) - WINDOW + 1):
         window = positions[start:start + WINDOW]
-        if len({token for _, token in window}) <= WINDOW * MAX_DISTINCT_SHARE:
-            stuffed_lines.update(index for index, _ in window)
+        counts = Counter(token for _, token in window)
+        if len(counts) > WINDOW * MAX_DISTINCT_SHARE:
+            continue
+        for line_index in {index for index, _ in window}:
+            own = [token for index, token in window if index == line_index]
+            if sum(counts[token] > 1 for token in own) * 2 > len(own):
+                stuffed_lines.add(line_index)  # a line of repeats, not a neighbour
     kept: list[str] = []
     for index, line in enumerate(lines):
         if index in stuffed_lines:

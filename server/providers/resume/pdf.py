@@ -12,8 +12,9 @@ character is hidden when (first match wins, that is its flag kind):
   invisible text objects and characters inside their bounds are marked.
 
 Pages holding invisible text are usually a scanner's OCR layer under a page image. Those pages
-are rendered (pdfium never paints invisible text) and OCRed: the OCR text is what a human sees,
-and only invisible words that the OCR did not find are flagged.
+are rendered (pdfium never paints invisible text) and OCRed: the OCR text is what a human sees
+(unless the visible layer already holds text), and only invisible words that the OCR did not
+find are flagged.
 
 Pages with fewer than `MIN_TEXT_CHARS` visible characters that draw something (images or
 vector paths) are rendered with pypdfium2 at `ocr.OCR_DPI` (capped in pixels: a giant page box
@@ -94,7 +95,7 @@ def _invisible_boxes(page: pdfium.PdfPage) -> list[tuple[float, float, float, fl
     boxes = []
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT], max_depth=5):
         if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) in _INVISIBLE_MODES:
-            boxes.append(obj.get_pos())
+            boxes.append(obj.get_bounds())
     return boxes
 
 
@@ -154,9 +155,12 @@ def _words(text: str) -> set[str]:
 def read_pdf(data: bytes, *, max_pages: int, ocr_languages: str) -> PdfText:
     try:
         plumber = pdfplumber.open(io.BytesIO(data))
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise InvalidArgument("the PDF is password-protected", reason="PASSWORD_PROTECTED") from exc
     except Exception as exc:  # pdfminer raises a zoo of errors on damaged files
+        # pdfplumber wraps pdfminer's errors in PdfminerException(original)
+        causes = [exc, exc.__cause__, *(a for a in exc.args if isinstance(a, BaseException))]
+        if any(isinstance(c, PDFPasswordIncorrect | PDFEncryptionError) for c in causes):
+            raise InvalidArgument("the PDF is password-protected",
+                                  reason="PASSWORD_PROTECTED") from exc
         raise InvalidArgument("the PDF is damaged and cannot be read",
                               reason="CORRUPT_FILE") from exc
     try:
@@ -227,4 +231,4 @@ def _read_page(page: Any, rendered: pdfium.PdfPage, number: int, ocr_languages: 
                 FlagKind.HIDDEN_TEXT, number, " ".join(unseen),
                 f"{len(unseen)} words in invisible text on page {number} "
                 "that the rendered page does not show"))
-    return visible + "\n" + seen if visible.strip() else seen
+    return visible if len(visible.strip()) >= MIN_TEXT_CHARS else seen
