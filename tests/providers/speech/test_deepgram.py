@@ -16,7 +16,10 @@ from server.providers.speech.deepgram import (
     DeepgramTextToSpeech,
     environment,
 )
+from server.providers.speech.factory import LayeredTextToSpeech, layered, make_speech
+from server.settings import ConfigurationError
 from tests.fakes.deepgram import FakeDeepgram, speak_wav
+from tests.helpers import fast_settings
 
 KEY = "dg-secret-key-0123456789"
 LINEAR16 = AudioFormat(Encoding.LINEAR16, 16000, "en")
@@ -228,3 +231,30 @@ async def test_unsupported_language_is_refused_before_connecting() -> None:
     await stt.aclose()
     assert info.value.reason == "UNSUPPORTED_LANGUAGE"
     assert len(stt.languages()) == 12
+
+
+async def test_factory_chooses_deepgram_with_an_espeak_fallback() -> None:
+    local_stt, local_tts, none = make_speech(fast_settings(speech_provider="auto"))
+    assert (local_stt.name, local_tts.name, none) == ("whisper", "espeak", None)
+    with pytest.raises(ConfigurationError):
+        make_speech(fast_settings(speech_provider="deepgram"))
+    with FakeDeepgram(api_key=KEY) as fake:
+        settings = fast_settings(deepgram_api_key=KEY, deepgram_base_url=fake.base_url)
+        stt, tts = layered(settings)
+        assert stt.name == "deepgram" and isinstance(tts, LayeredTextToSpeech)
+        assert len(tts.languages()) == 12
+        english, portuguese = tts.voice_for("en"), tts.voice_for("pt")
+        assert english is not None and english.name == "aura-2-thalia-en"
+        assert portuguese is not None and portuguese.name == "espeak-ng:pt-br"
+        aura = b"".join([c async for c in tts.synthesize("Hello", english)])
+        espeak = b"".join([c async for c in tts.synthesize("Olá, tudo bem?", portuguese)])
+        ok, detail = await tts.health()
+        assert len(fake.speaks) == 1 and fake.speaks[0].text == "Hello"   # pt never hit Aura
+        assert isinstance(tts.primary, DeepgramTextToSpeech)
+        assert isinstance(stt, DeepgramSpeechToText)
+        await tts.primary.aclose()
+        await stt.aclose()
+    assert aura[:4] == espeak[:4] == b"RIFF" and aura != espeak
+    assert ok and "espeak" in detail and "pt" in detail and KEY not in detail
+    assert make_speech(fast_settings(speech_provider="local", deepgram_api_key=KEY))[0].name \
+        == "whisper"
