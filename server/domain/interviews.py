@@ -53,6 +53,7 @@ from server.domain.models import (
 )
 from server.domain.outbox import NewEmail
 from server.domain.ports import Clock, UnitOfWork, UowFactory
+from server.domain.resumes import ResumeUseCases, Screening
 from server.domain.support import check_etag, idempotent, keyset_page
 
 log = structlog.get_logger(__name__)
@@ -121,12 +122,14 @@ def new_token() -> tuple[str, bytes]:
 
 class InterviewUseCases:
     def __init__(self, uow: UowFactory, documents: DocumentReader, clock: Clock, *,
-                 public_base_url: str, kick: Kick) -> None:
+                 public_base_url: str, kick: Kick, resumes: ResumeUseCases | None = None
+                 ) -> None:
         self._uow = uow
         self._documents = documents
         self._clock = clock
         self._base_url = public_base_url.rstrip("/")
         self._kick = kick
+        self._resumes = resumes
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -160,6 +163,20 @@ class InterviewUseCases:
         return ResumeFile(data=data, name=(name or "").strip() or None,
                           media_type=found.media_type, sha256=hashlib.sha256(data).hexdigest(),
                           text=found.text)
+
+    async def _screen(self, p: Principal, job_id: UUID,
+                      resume: ResumeFile | None) -> Screening | None:
+        """The resume's profile and match, computed before the transaction: reading the file
+        and embedding are CPU work that should not hold a connection (and row locks) open.
+        The job is read in its own short transaction; if it changes before the interview's
+        transaction, the match is recomputed there (rare)."""
+        if resume is None or self._resumes is None:
+            return None
+        async with self._uow() as uow:
+            job = await uow.jobs.get(p, job_id)
+        if job is None:
+            return None  # the transaction answers JOB_NOT_FOUND
+        return await self._resumes.screen(job, resume.data, resume.name)
 
     def _link(self, token: str) -> str:
         return f"{self._base_url}/interview?token={token}"
@@ -210,6 +227,7 @@ class InterviewUseCases:
             raise InvalidArgument("mode is required", reason="MODE_REQUIRED")
         start, end = self._window(new.scheduled_at, new.window_end)
         resume = await self._resume(resume_file, resume_file_name)
+        screening = await self._screen(p, new.job_id, resume)
         sent: list[UUID] = []
 
         async def create(uow: UnitOfWork) -> Interview:
@@ -228,6 +246,10 @@ class InterviewUseCases:
                                          reason="DEPARTMENT_INACTIVE")
             if await uow.companies.status_of(job.company_id) is not EntityStatus.ACTIVE:
                 raise FailedPrecondition("the company is inactive", reason="COMPANY_INACTIVE")
+            screened = screening
+            if (screened is not None and self._resumes is not None
+                    and screened.job_version != job.version):
+                screened = await self._resumes.match_for_schedule(job, screened.document)
             # Created pending, scheduled in the same transaction (see interview_state).
             status = transition(InterviewStatus.PENDING, InterviewEvent.SCHEDULE)
             interview = await uow.interviews.create(
@@ -237,7 +259,8 @@ class InterviewUseCases:
                                        "domain": (new.domain or "").strip() or None,
                                        "difficulty": new.difficulty, "scheduled_at": start,
                                        "window_end": end,
-                                       "reviewer_language": new.reviewer_language},
+                                       "reviewer_language": new.reviewer_language,
+                                       **(screened.values() if screened else {})},
                 status=status, actor_id=p.user_id)
             token = await self._issue_token(uow, interview)
             await uow.audit.append(record(caller, "interview.schedule", resource(interview),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,6 +124,34 @@ class SqlInterviewRepository:
         query = query.order_by(InterviewRow.scheduled_at, InterviewRow.id).limit(limit)
         return [_interview(r) for r in (await self._s.scalars(query)).all()]
 
+
+    # Resume reads (server/domain/resumes.py InterviewResumes), scoped like `get`.
+
+    async def resume_file(self, scope_of: Principal, interview_id: uuid.UUID
+                          ) -> tuple[uuid.UUID, bytes, str | None] | None:
+        """(job id, the resume's bytes or b"", its file name) of a visible interview."""
+        row = (await self._s.execute(
+            select(InterviewRow.job_id, InterviewRow.resume_file, InterviewRow.resume_file_name)
+            .where(InterviewRow.id == interview_id, scope.interviews(scope_of)))).first()
+        return (row[0], row[1] or b"", row[2]) if row else None
+
+    async def resume_match(self, scope_of: Principal,
+                           interview_id: uuid.UUID) -> dict[str, Any] | None:
+        """The match stored at scheduling (JSON), if any."""
+        found = await self._s.scalar(
+            select(InterviewRow.resume_match)
+            .where(InterviewRow.id == interview_id, scope.interviews(scope_of)))
+        return dict(found) if found else None
+
+    async def with_resumes(self, scope_of: Principal, job_id: uuid.UUID,
+                           limit: int) -> Sequence[tuple[uuid.UUID, str | None]]:
+        """(id, resume file name) of a job's visible interviews that have a resume."""
+        rows = await self._s.execute(
+            select(InterviewRow.id, InterviewRow.resume_file_name)
+            .where(InterviewRow.job_id == job_id, InterviewRow.resume_sha256.is_not(None),
+                   scope.interviews(scope_of))
+            .order_by(InterviewRow.created_at, InterviewRow.id).limit(limit))
+        return [(r[0], r[1]) for r in rows.all()]
 
     async def due_for_reminder(self, now: datetime, until: datetime) -> Sequence[uuid.UUID]:
         """Scheduled interviews starting in (now, until] with no reminder in the outbox."""

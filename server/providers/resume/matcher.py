@@ -48,7 +48,7 @@ from server.domain.resume_models import (
     ResumeProfile,
 )
 from server.providers.ai.embeddings import Embedder, Matrix, Vector, shared_embedder
-from server.providers.resume.extract import heading_of
+from server.providers.resume.extract import extract_profile, heading_of
 from server.providers.resume.taxonomy import Taxonomy, taxonomy
 
 W_SKILLS, W_SEMANTIC, W_EXPERIENCE = 0.5, 0.3, 0.2
@@ -294,6 +294,9 @@ class ResumeMatcher:
         return " ".join(parts)
 
     # --- async entry points -----------------------------------------------------------------
+
+    async def profile(self, document: ResumeDocument) -> ResumeProfile:
+        return await asyncio.to_thread(extract_profile, document)
 
     def match_many_sync(self, job: Job, items: Sequence[tuple[ResumeProfile, ResumeDocument]],
                         view: JobView | None = None) -> list[ResumeMatch]:
