@@ -7,6 +7,7 @@ import contextlib
 import importlib.metadata
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +33,8 @@ from interviewplatform.v1 import (
     interview_service_pb2_grpc,
     job_service_pb2,
     job_service_pb2_grpc,
+    resume_service_pb2,
+    resume_service_pb2_grpc,
     system_service_pb2,
     system_service_pb2_grpc,
     user_service_pb2,
@@ -45,6 +48,7 @@ from server.api.company_service import CompanyService, DepartmentService
 from server.api.evaluation_service import EvaluationService
 from server.api.interview_service import InterviewService
 from server.api.job_service import JobService
+from server.api.resume_service import ResumeService
 from server.api.system_service import SystemService
 from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
@@ -57,10 +61,14 @@ from server.domain.evaluations import EvaluationUseCases
 from server.domain.generation import QuestionGeneration
 from server.domain.interviews import InterviewUseCases
 from server.domain.jobs import JobUseCases
+from server.domain.ports import UowFactory
+from server.domain.resumes import ResumeUseCases
 from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
 from server.jobs.maintenance import Maintenance
 from server.providers.documents import DocumentReader
+from server.providers.resume.matcher import ResumeMatcher
+from server.providers.resume.reader import ResumeReader
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
 from server.security.tokens import JwtTokenService
@@ -77,7 +85,7 @@ SERVICE_NAMES = tuple(
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
                    department_service_pb2, user_service_pb2, audit_service_pb2,
                    job_service_pb2, interview_service_pb2, candidate_service_pb2,
-                   evaluation_service_pb2)
+                   evaluation_service_pb2, resume_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -124,6 +132,25 @@ def resolve_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
         return settings.database_url.get_secret_value(), None
     embedded = EmbeddedPostgres(settings.data_dir)
     return embedded.start(), embedded
+
+
+def add_resume_service(server: aio.Server, settings: Settings, uow: UowFactory
+                       ) -> tuple[ResumeUseCases, Callable[[], Awaitable[str]]]:
+    """ResumeService on the server; its use-cases (scheduling matches resumes too) and the
+    health probe of its OCR engine."""
+    reader = ResumeReader(max_pages=settings.resume_max_pages,
+                          max_chars=settings.resume_max_chars,
+                          ocr_languages=settings.ocr_languages)
+
+    async def probe() -> str:
+        ok, detail = await reader.health()  # tesseract and its language packs
+        if not ok:
+            raise RuntimeError(detail)
+        return detail
+
+    resumes = ResumeUseCases(uow, reader, ResumeMatcher())
+    resume_service_pb2_grpc.add_ResumeServiceServicer_to_server(ResumeService(resumes), server)
+    return resumes, probe
 
 
 async def start_platform(settings: Settings, database_url: str) -> Platform:
@@ -185,11 +212,13 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     gateway, runner = background.gateway, background.runner
     job_service_pb2_grpc.add_JobServiceServicer_to_server(
         JobService(jobs, QuestionGeneration(uow, jobs, gateway)), server)
+    resumes, resumes_probe = add_resume_service(server, settings, uow)
     interview_service_pb2_grpc.add_InterviewServiceServicer_to_server(
         InterviewService(InterviewUseCases(uow, DocumentReader(), clock,
                                            public_base_url=settings.public_base_url,
-                                           kick=background.queue.enqueue_email),
-                         StaffAnswerReads(uow)), server)
+                                           kick=background.queue.enqueue_email,
+                                           resumes=resumes),
+                         StaffAnswerReads(uow), resumes), server)
     candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(
         CandidateService(CandidateUseCases(uow, clock, AdaptiveQuestionProvider(gateway),
                                            runner, background.queue.enqueue_evaluation)),
@@ -219,7 +248,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
                                   "email": (False, email_probe), "ai": (False, ai_probe),
-                                  "sandbox": (False, sandbox_probe)}), server)
+                                  "sandbox": (False, sandbox_probe),
+                                  "resumes": (False, resumes_probe)}), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
