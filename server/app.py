@@ -35,6 +35,8 @@ from interviewplatform.v1 import (
     job_service_pb2_grpc,
     resume_service_pb2,
     resume_service_pb2_grpc,
+    speech_service_pb2,
+    speech_service_pb2_grpc,
     system_service_pb2,
     system_service_pb2_grpc,
     user_service_pb2,
@@ -49,6 +51,7 @@ from server.api.evaluation_service import EvaluationService
 from server.api.interview_service import InterviewService
 from server.api.job_service import JobService
 from server.api.resume_service import ResumeService
+from server.api.speech_service import SpeechService
 from server.api.system_service import SystemService
 from server.api.user_service import AuditService, UserService
 from server.bootstrap import bootstrap_admin
@@ -63,12 +66,14 @@ from server.domain.interviews import InterviewUseCases
 from server.domain.jobs import JobUseCases
 from server.domain.ports import UowFactory
 from server.domain.resumes import ResumeUseCases
+from server.domain.spoken_answers import SpeechLimits, SpokenAnswers
 from server.domain.users import UserUseCases
 from server.interceptors.chain import build_chain
 from server.jobs.maintenance import Maintenance
 from server.providers.documents import DocumentReader
 from server.providers.resume.matcher import ResumeMatcher
 from server.providers.resume.reader import ResumeReader
+from server.providers.speech.factory import layered as speech_providers
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
 from server.security.tokens import JwtTokenService
@@ -85,7 +90,7 @@ SERVICE_NAMES = tuple(
     for module in (auth_service_pb2, system_service_pb2, company_service_pb2,
                    department_service_pb2, user_service_pb2, audit_service_pb2,
                    job_service_pb2, interview_service_pb2, candidate_service_pb2,
-                   evaluation_service_pb2, resume_service_pb2)
+                   evaluation_service_pb2, resume_service_pb2, speech_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -219,10 +224,16 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
                                            kick=background.queue.enqueue_email,
                                            resumes=resumes),
                          StaffAnswerReads(uow), resumes), server)
+    candidates = CandidateUseCases(uow, clock, AdaptiveQuestionProvider(gateway), runner,
+                                   background.queue.enqueue_evaluation)
     candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(
-        CandidateService(CandidateUseCases(uow, clock, AdaptiveQuestionProvider(gateway),
-                                           runner, background.queue.enqueue_evaluation)),
-        server)
+        CandidateService(candidates), server)
+    stt, tts = speech_providers(settings)  # built once; shared by every call
+    speech_service_pb2_grpc.add_SpeechServiceServicer_to_server(SpeechService(SpokenAnswers(
+        candidates, stt, tts, SpeechLimits(
+            max_seconds=settings.speech_max_seconds, max_bytes=settings.speech_max_bytes,
+            keep_bytes=settings.answer_audio_keep_bytes,
+            tts_cache_entries=settings.tts_cache_entries))), server)
     evaluation_service_pb2_grpc.add_EvaluationServiceServicer_to_server(
         EvaluationService(EvaluationUseCases(uow, clock, background.queue.enqueue_evaluation)),
         server)
@@ -245,11 +256,20 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
             raise RuntimeError(detail)
         return detail
 
+    async def speech_probe() -> str:
+        (stt_ok, stt_detail), (tts_ok, tts_detail) = await asyncio.gather(stt.health(),
+                                                                          tts.health())
+        detail = f"stt {stt.name}: {stt_detail}; tts {tts.name}: {tts_detail}"
+        if not (stt_ok and tts_ok):
+            raise RuntimeError(detail)
+        return detail
+
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
                                   "email": (False, email_probe), "ai": (False, ai_probe),
                                   "sandbox": (False, sandbox_probe),
-                                  "resumes": (False, resumes_probe)}), server)
+                                  "resumes": (False, resumes_probe),
+                                  "speech": (False, speech_probe)}), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

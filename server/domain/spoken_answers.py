@@ -28,8 +28,11 @@ Decisions (documented in README and bench/SPEECH_STREAMS.md):
     and the provider's last final piece), the provider session is closed.
   * Provider drop (SpeechError DROPPED): what was recognised (final pieces and the last interim
     one) is saved as the answer, marked `partial_transcript`; the client gets a partial
-    Transcript, then the saved Answer, then the status UNAVAILABLE SPEECH_PROVIDER_DROPPED
-    (metadata answer_saved=true/false). Nothing recognised → nothing saved, same status.
+    Transcript and the saved Answer at once, then — once it half-closes (its further audio is
+    discarded, within the caps) — the status UNAVAILABLE SPEECH_PROVIDER_DROPPED (metadata
+    answer_saved=true/false). Nothing recognised → nothing saved, same status. Waiting for the
+    half-close matters: a gRPC client (grpcio aio) that writes after the server ended a stream
+    reports its own INTERNAL error and loses the server's status.
   * Other provider failures: UNAVAILABLE SPEECH_UNAVAILABLE / SPEECH_TIMEOUT, INVALID_ARGUMENT
     AUDIO_UNDECODABLE / SPEECH_LANGUAGE_UNSUPPORTED. No speech recognised at all:
     INVALID_ARGUMENT NO_SPEECH.
@@ -154,6 +157,14 @@ def too_long(limit: float) -> ResourceExhausted:
     return ResourceExhausted(f"the audio is longer than {limit:g} seconds",
                              retry_after_seconds=0, reason="AUDIO_TOO_LONG",
                              metadata={"max_seconds": f"{limit:g}"})
+
+
+def dropped(*, saved: bool, question_id: str) -> Unavailable:
+    return Unavailable("the speech provider dropped the connection; "
+                       + ("the partial transcript was saved" if saved
+                          else "nothing was recognised"),
+                       reason="SPEECH_PROVIDER_DROPPED",
+                       metadata={"answer_saved": str(saved).lower(), "question_id": question_id})
 
 
 class _End:
@@ -300,6 +311,24 @@ class _Stream:
             return SpeechError("TIMEOUT", "the speech provider did not finish in time")
         raise too_long(self.recording.limits.max_seconds)
 
+    async def drain(self) -> None:
+        """After a provider drop: discard the client's audio until it half-closes, so that the
+        status comes after its last write (a client still writing when a stream ends may see
+        its own INTERNAL error instead of the status) — within the caps and the deadline."""
+        self.tasks[1].cancel()   # the sender: the provider is gone
+
+        async def discard() -> None:
+            while await self.audio.get() is not None:
+                pass
+
+        drained = asyncio.ensure_future(discard())
+        try:   # until the half-close, or the pump fails (a cap), or the deadline
+            await asyncio.wait({drained, self.tasks[0]},
+                               timeout=max(self.deadline - time.monotonic(), 0),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            drained.cancel()
+
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
@@ -386,7 +415,8 @@ class SpokenAnswers:
                             caller, token, interview_id, question_id=config.question_id,
                             text=text, recording=recording):
                         yield event
-                    return
+                    await stream.drain()
+                    raise dropped(saved=bool(text), question_id=config.question_id)
                 text = " ".join(t for t in finals if t)
                 if not text:
                     raise InvalidArgument("no speech was recognised", reason="NO_SPEECH")
@@ -408,12 +438,6 @@ class SpokenAnswers:
                                   partial=True)
             yield await self._save(caller, token, interview_id, question_id=question_id,
                                    text=text, recording=recording, partial=True)
-        raise Unavailable("the speech provider dropped the connection; "
-                          + ("the partial transcript was saved" if saved
-                             else "nothing was recognised"),
-                          reason="SPEECH_PROVIDER_DROPPED",
-                          metadata={"answer_saved": str(saved).lower(),
-                                    "question_id": question_id})
 
     # --- the unary upload -----------------------------------------------------------------
 

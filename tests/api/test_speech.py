@@ -20,17 +20,23 @@ import httpx
 import pytest
 from grpc import aio
 from interviewplatform.v1 import candidate_service_pb2 as cpb
-from interviewplatform.v1 import interview_pb2, job_pb2
+from interviewplatform.v1 import (
+    interview_pb2,
+    job_pb2,
+    speech_service_pb2_grpc,
+    system_service_pb2_grpc,
+)
 from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
 from interviewplatform.v1 import speech_service_pb2 as spb
-from interviewplatform.v1 import speech_service_pb2_grpc
+from interviewplatform.v1 import system_service_pb2 as sypb
 
 from server.app import Platform, start_platform
 from server.providers.speech.audio import decode_container
 from tests.api.test_interviews import link_token, outbox, ts
 from tests.api.test_through_envoy import grpc_web_frame, parse_grpc_web
 from tests.factories import Api, Tenant, auth, make_tenant
+from tests.fakes.deepgram import FakeDeepgram
 from tests.helpers import error_info, fails, fast_settings
 
 SENTENCE = "I have five years of experience with Python and Kubernetes."
@@ -65,7 +71,8 @@ def spoken_questions() -> list[job_pb2.Question]:
             texts=[job_pb2.LocalizedText(language=k, text=v) for k, v in texts.items()],
             expected_answer="Years of Python and Kubernetes.", keywords=["python"])
     return [q("exp", en="Tell me about your experience.",
-              es="Háblame de tu experiencia con Python."),
+              es="Háblame de tu experiencia con Python.",
+              pt="Fale da sua experiência com Python."),
             q("team", en="How do you work in a team?",
               es="¿Cómo trabajas en equipo?"),
             q("only-en", en="What is a container?")]
@@ -485,10 +492,97 @@ async def test_caps_on_duration_and_bytes_stop_the_stream_and_save_nothing(
         metadata=t.me), grpc.StatusCode.RESOURCE_EXHAUSTED, "AUDIO_TOO_LARGE")
     assert await answers(api, t) == []
     # Within the caps: saved, the recording kept up to 8,000 bytes (truncated).
-    short = await asyncio.to_thread(pcm16k, "I really like the pizza.", 170)
+    short = await asyncio.to_thread(pcm16k, "I like Python.")
     assert len(short) < 2 * 16000 * 2
     got = await stream(api, t, chunks(short))
     saved = got[-1].answer
     assert saved.audio.truncated and saved.audio.size_bytes == 8_000
     assert abs(saved.audio.duration_ms - len(short) * 1000 // (2 * RATE)) <= 1
-    assert "pizza" in saved.text.lower()
+    assert "python" in saved.text.lower()
+
+
+# --- Deepgram (the real SDK against a fake server) ---------------------------------------------
+
+
+@pytest.fixture
+async def deepgram(new_database: Callable[[], Awaitable[str]], data_dir: Path
+                   ) -> AsyncIterator[tuple[Platform, Api, FakeDeepgram]]:
+    with FakeDeepgram(api_key="dg-test-key", bytes_per_word=6400,
+                      segments=["I have five years", "of experience with Python and Kubernetes"]
+                      ) as fake:
+        settings = fast_settings(data_dir=data_dir, speech_provider="deepgram",
+                                 deepgram_api_key="dg-test-key", deepgram_base_url=fake.base_url)
+        p = await start_platform(settings, await new_database())
+        try:
+            async with aio.insecure_channel(f"127.0.0.1:{p.port}") as channel:
+                yield p, Api(channel), fake
+        finally:
+            await p.stop(grace=1.0)
+
+
+async def test_deepgram_interim_and_final_transcripts_arrive_in_order_and_the_final_is_saved(
+        deepgram: tuple[Platform, Api, FakeDeepgram]) -> None:
+    p, api, fake = deepgram
+    staff, job = await own_world(p, api)
+    t = await taking(api, p, staff, job.id)
+    audio = await asyncio.to_thread(pcm16k, SENTENCE)
+    assert len(audio) >= 9 * 6400          # every scripted word is revealed
+    got = await stream(api, t, chunks(audio), pause=0.02)
+    pieces = [r.transcript for r in got[:-1]]
+    assert [x.is_final for x in pieces if x.is_final] and not pieces[0].is_final
+    finals = [x.text for x in pieces if x.is_final]
+    assert finals == ["I have five years", "of experience with Python and Kubernetes"]
+    # Each interim grows the segment it belongs to, and comes before that segment's final.
+    first_final = next(n for n, x in enumerate(pieces) if x.is_final)
+    interims = [x.text for x in pieces[:first_final]]
+    assert interims and all("I have five years".startswith(x) for x in interims), interims
+    assert [len(x) for x in interims] == sorted(len(x) for x in interims)  # growing, in order
+    saved = got[-1].answer
+    assert saved.text == "I have five years of experience with Python and Kubernetes"
+    assert saved.audio.provider == "deepgram" and not saved.audio.partial_transcript
+    [stored] = await answers(api, t)
+    assert stored.text == saved.text and stored.audio.size_bytes == len(audio)
+    [listen] = fake.listens
+    assert listen.audio_bytes == len(audio) and listen.query["encoding"] == "linear16"
+    health = await system_service_pb2_grpc.SystemServiceStub(api.channel).GetHealth(
+        sypb.GetHealthRequest())
+    [probe] = [c for c in health.components if c.name == "speech"]
+    assert "stt deepgram" in probe.provider and "espeak" in probe.provider, probe
+
+
+async def test_deepgram_drop_keeps_the_partial_transcript_marked(
+        deepgram: tuple[Platform, Api, FakeDeepgram]) -> None:
+    p, api, fake = deepgram
+    staff, job = await own_world(p, api)
+    t = await taking(api, p, staff, job.id)
+    fake.drop_after_bytes = 6 * 6400       # "I have five years" final, then "of experience"
+    audio = await asyncio.to_thread(pcm16k, SENTENCE)
+    got: list[spb.StreamAnswerResponse] = []
+    err = await stream_error(api, t, chunks(audio), got=got)
+    assert err.code() == grpc.StatusCode.UNAVAILABLE
+    reason, meta = error_info(err)
+    assert reason == "SPEECH_PROVIDER_DROPPED" and meta["answer_saved"] == "true"
+    assert got[-1].HasField("answer") and got[-2].transcript.partial
+    saved = got[-1].answer
+    assert saved.text.startswith("I have five years") and "experience" in saved.text
+    assert saved.audio.partial_transcript and saved.audio.provider == "deepgram"
+    [stored] = await answers(api, t)
+    assert stored.text == saved.text and stored.audio.partial_transcript
+    assert [x.ended for x in fake.listens] == ["dropped"]
+
+
+async def test_deepgram_speaks_spanish_with_aura_and_falls_back_to_espeak_for_portuguese(
+        deepgram: tuple[Platform, Api, FakeDeepgram]) -> None:
+    p, api, fake = deepgram
+    staff, job = await own_world(p, api)
+    es = await taking(api, p, staff, job.id, language="es")
+    got = [r async for r in speech(api).SpeakQuestion(
+        spb.SpeakQuestionRequest(id=es.id, question_id="exp"), metadata=es.me)]
+    assert {(r.voice, r.language) for r in got} == {("aura-2-celeste-es", "es")}
+    assert b"".join(r.audio for r in got)[:4] == b"RIFF" and len(got) > 1
+    assert [s.text for s in fake.speaks] == ["Háblame de tu experiencia con Python."]
+    pt = await taking(api, p, staff, job.id, language="pt")
+    got = [r async for r in speech(api).SpeakQuestion(
+        spb.SpeakQuestionRequest(id=pt.id, question_id="exp"), metadata=pt.me)]
+    assert {(r.voice, r.language) for r in got} == {("espeak-ng:pt-br", "pt")}
+    assert len(fake.speaks) == 1     # Aura was not asked: it has no Portuguese voice
