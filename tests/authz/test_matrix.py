@@ -66,6 +66,7 @@ from interviewplatform.v1 import department_service_pb2 as dpb
 from interviewplatform.v1 import evaluation_service_pb2 as epb
 from interviewplatform.v1 import interview_service_pb2 as ipb
 from interviewplatform.v1 import job_service_pb2 as jpb
+from interviewplatform.v1 import resume_service_pb2 as rspb
 from interviewplatform.v1 import speech_service_pb2 as sppb
 from interviewplatform.v1 import system_service_pb2 as spb
 from interviewplatform.v1 import user_service_pb2 as upb
@@ -73,6 +74,7 @@ from interviewplatform.v1 import user_service_pb2 as upb
 from server.app import Platform
 from server.domain.models import Role
 from server.interceptors.auth import CANDIDATE_METHODS, PUBLIC_METHODS
+from tests import resume_files
 from tests.api.test_interviews import link_token, outbox
 from tests.factories import Api, Tenant, auth, make_tenant
 from tests.helpers import TEST_SECRET, error_info
@@ -655,6 +657,23 @@ AUTH, SYSTEM, COMPANY, DEPARTMENT, USER, AUDIT, JOB, INTERVIEW, CANDIDATE_SVC, E
                                 "JobService", "InterviewService", "CandidateService",
                                 "EvaluationService"))
 
+RESUME = f"{PACKAGE}.ResumeService."
+
+
+def matrix_resume() -> rspb.ResumeFile:
+    return rspb.ResumeFile(content=resume_files.txt_resume(resume_files.ENGLISH_ENGINEER),
+                           file_name="matrix.txt", reference="matrix")
+
+
+def check_parsed(w: World, who: str, r: rspb.ParseResumeResponse) -> None:
+    require(r.profile.name == "Alice Johnson", f"parsed {r.profile.name!r}")
+
+
+def check_matched(w: World, who: str, r: rspb.MatchResumeResponse) -> None:
+    require(r.profile.name == "Alice Johnson" and r.match.score > 0,
+            f"matched {r.profile.name!r} at {r.match.score}")
+
+
 MATRIX: dict[str, tuple[Case, ...]] = {
     # AuthService --------------------------------------------------------------------------
     AUTH + "Login": (
@@ -905,6 +924,17 @@ MATRIX: dict[str, tuple[Case, ...]] = {
              on_fresh_job(dept, lambda j: jpb.ListQuestionSetsRequest(job_id=j.id),
                           with_questions=True),
              signed_in(OK, OK, user_a1, NO_JOB), check_question_sets)
+        for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
+    # ResumeService: parsing reads no tenant data; matching is scoped by the job, like jobs --
+    RESUME + "ParseResume": (
+        Case("upload", sync(lambda w, who: rspb.ParseResumeRequest(resume=matrix_resume())),
+             signed_in(OK, OK, OK, OK), check_parsed, in_tenant_a=False),
+    ),
+    RESUME + "MatchResume": tuple(
+        Case(f"job-in-{name}",
+             on_fresh_job(dept, lambda j: rspb.MatchResumeRequest(job_id=j.id,
+                                                                  resume=matrix_resume())),
+             signed_in(OK, OK, user_a1, NO_JOB), check_matched)
         for name, dept, user_a1 in (("A1", a1_of, OK), ("A2", a2_of, NO_JOB))),
     # InterviewService: scoped like jobs; nobody is DENIED ----------------------------------
     INTERVIEW + "ScheduleInterview": (
