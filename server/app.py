@@ -72,7 +72,7 @@ from server.interceptors.chain import build_chain
 from server.jobs.maintenance import Maintenance
 from server.providers.documents import DocumentReader
 from server.providers.resume.matcher import ResumeMatcher
-from server.providers.resume.reader import ResumeReader
+from server.providers.resume.workers import PooledResumeReader
 from server.providers.speech.factory import layered as speech_providers
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
@@ -143,9 +143,10 @@ def add_resume_service(server: aio.Server, settings: Settings, uow: UowFactory
                        ) -> tuple[ResumeUseCases, Callable[[], Awaitable[str]]]:
     """ResumeService on the server; its use-cases (scheduling matches resumes too) and the
     health probe of its OCR engine."""
-    reader = ResumeReader(max_pages=settings.resume_max_pages,
-                          max_chars=settings.resume_max_chars,
-                          ocr_languages=settings.ocr_languages)
+    # Worker processes: pdfium is not thread-safe, and pdfminer holds the GIL.
+    reader = PooledResumeReader(max_pages=settings.resume_max_pages,
+                                max_chars=settings.resume_max_chars,
+                                ocr_languages=settings.ocr_languages)
 
     async def probe() -> str:
         ok, detail = await reader.health()  # tesseract and its language packs

@@ -7,6 +7,7 @@ flagged — with PDF (hidden white text), DOCX, TXT and a Spanish resume for an 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -300,3 +301,14 @@ async def test_rankresumes_authz_scoping(api: Api, tenant: Tenant, root_token: s
 
 async def _collect(call: object) -> list[object]:
     return [m async for m in call]  # type: ignore[attr-defined]
+
+
+async def test_concurrent_pdf_parses_are_safe(api: Api, tenant: Tenant) -> None:
+    """pdfium is not thread-safe: PDFs are read in worker processes, so parallel uploads
+    neither crash the server nor mix results."""
+    token = tenant.members[0].token
+    files = [rf.text_pdf(rf.ENGLISH_ENGINEER), rf.text_pdf(rf.SPANISH_ENGINEER)] * 6
+    calls = [stub(api).ParseResume(pb.ParseResumeRequest(resume=resume(data, f"{i}.pdf")),
+                                   metadata=auth(token)) for i, data in enumerate(files)]
+    names = [r.profile.name for r in await asyncio.gather(*calls)]
+    assert names == ["Alice Johnson", "Carlos Martínez García"] * 6
