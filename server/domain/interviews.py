@@ -15,6 +15,11 @@ The candidate's link carries a random token; only its SHA-256 is stored (candida
 until the end of the window. The candidate-facing side (exchanging the token, taking the
 interview) builds on that table.
 
+Resume: when one is given, it is read by the resume reader and matched to the job before the
+transaction (server/domain/resumes.py `screen`: CPU work holds no connection); the profile and
+the match are stored with the interview (`resume_profile`, `resume_match`) and GetInterview
+shows the match. A resume the resume reader cannot read is stored without a match.
+
 Personal data: the candidate's age and sex are stored and shown to recruiters but never written
 to the audit log (nor given to any AI); the resume's bytes and the token never are either.
 """
