@@ -51,6 +51,7 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 SECRET_HEADERS = frozenset({"authorization", "sec-websocket-protocol"})
@@ -313,8 +314,9 @@ class FakeDeepgram:
         transcriber = _Transcriber(self, record)
 
         def send(message: dict[str, Any]) -> None:
-            record.sent.append(message)
-            protocol.send_text(json.dumps(message).encode())
+            if protocol.state is State.OPEN:      # the client may have closed meanwhile
+                record.sent.append(message)
+                protocol.send_text(json.dumps(message).encode())
 
         while True:
             data = await reader.read(65536)
@@ -334,7 +336,7 @@ class FakeDeepgram:
                 writer.transport.abort()
                 return
             await flush()
-            if closing and protocol.state.name == "CLOSED":
+            if closing and protocol.state is State.CLOSED:
                 break
 
     @staticmethod

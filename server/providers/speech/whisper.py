@@ -8,7 +8,8 @@ more (→ all 12 interview languages).
 
 Threads: all inference runs on the provider's own ThreadPoolExecutor (`workers` threads, and the
 CTranslate2 model gets the same number of workers so they really run in parallel, each with
-`cpu_threads` intra-op threads); the event loop never blocks on the model or on decoding.
+`cpu_threads` intra-op threads, capped by OMP_THREAD_LIMIT — more threads than OpenMP allows
+make CTranslate2 produce garbage); the event loop never blocks on the model or on decoding.
 
 Streaming (`open`): the session keeps 16 kHz PCM (LINEAR16 chunks are resampled as they come;
 container bytes — WAV/OGG/WebM/MP3 — are kept and decoded when needed, tolerating a truncated
@@ -67,6 +68,14 @@ def bundled_model_dir() -> Path | None:
     return path if (path / "model.bin").is_file() else None
 
 
+def effective_threads(wanted: int) -> int:
+    """CTranslate2 intra-op threads, capped by OMP_THREAD_LIMIT: CTranslate2 splits the work
+    for `cpu_threads` OpenMP threads, and when the process limits OpenMP to fewer (the OCR
+    module sets OMP_THREAD_LIMIT=1 for tesseract) the transcripts come out as garbage."""
+    limit = os.environ.get("OMP_THREAD_LIMIT", "")
+    return max(1, min(wanted, int(limit))) if limit.isdigit() and int(limit) > 0 else wanted
+
+
 class WhisperSpeechToText:
     name = "whisper"
 
@@ -112,6 +121,7 @@ class WhisperSpeechToText:
                     raise SpeechError("UNAVAILABLE", "whisper model folder not found")
                 from faster_whisper import WhisperModel
 
+                self.cpu_threads = effective_threads(self.cpu_threads)
                 self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
                                            cpu_threads=self.cpu_threads, num_workers=self.workers)
             return self._model
@@ -123,12 +133,27 @@ class WhisperSpeechToText:
     def has_capacity(self) -> bool:
         return self._in_flight < self.workers
 
-    async def _run(self, fn: Callable[[], T]) -> T:
-        self._in_flight += 1
+    async def _run(self, fn: Callable[[], T], *, reserved: bool = False) -> T:
+        """Run on the pool; a job counts as in flight from its reservation until its thread is
+        done (even when the awaiting task was cancelled meanwhile)."""
+        loop = asyncio.get_running_loop()
+        if not reserved:
+            self._in_flight += 1
+
+        def done(_: object) -> None:
+            with contextlib.suppress(RuntimeError):     # the loop may be closed by then
+                loop.call_soon_threadsafe(self._job_done)
+
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
-        finally:
+            job = self._executor.submit(fn)
+        except RuntimeError:
             self._in_flight -= 1
+            raise SpeechError("UNAVAILABLE", "the whisper provider is closed") from None
+        job.add_done_callback(done)
+        return await asyncio.wrap_future(job)
+
+    def _job_done(self) -> None:
+        self._in_flight -= 1
 
     def _transcribe_sync(self, pcm: bytes, language: str, beam_size: int) -> str:
         model = self._load()
@@ -219,9 +244,11 @@ class WhisperSession:
                 or not self._provider.has_capacity()):
             return
         self._interim_mark = self._size()
+        self._provider._in_flight += 1          # reserved now, so other sessions see it
         self._interim_task = asyncio.create_task(self._run_interim())
 
     async def _run_interim(self) -> None:
+        submitted = False                        # the reservation passes to the pool job
         try:
             raw = None if self._linear else bytes(self._raw)
             snapshot = bytes(self._pcm[-self._window_bytes():]) if self._linear else b""
@@ -232,7 +259,8 @@ class WhisperSession:
                 return self._provider._transcribe_sync(pcm, self._fmt.language, 1), \
                     duration_seconds(pcm)
 
-            text, seconds = await self._provider._run(work)
+            submitted = True                     # _run submits before its first await
+            text, seconds = await self._provider._run(work, reserved=True)
             if text and not self._finished and not self._closed:
                 end = duration_seconds(self._size()) if self._linear else seconds
                 self._push(TranscriptPiece(text=text, is_final=False,
@@ -241,6 +269,8 @@ class WhisperSession:
         except SpeechError:
             pass                         # an interim that fails is just skipped
         finally:
+            if not submitted:
+                self._provider._in_flight -= 1
             self._interim_task = None
         self._maybe_interim()
 

@@ -258,3 +258,25 @@ async def test_factory_chooses_deepgram_with_an_espeak_fallback() -> None:
     assert ok and "espeak" in detail and "pt" in detail and KEY not in detail
     assert make_speech(fast_settings(speech_provider="local", deepgram_api_key=KEY))[0].name \
         == "whisper"
+
+
+async def test_closing_mid_stream_closes_the_websocket_cleanly() -> None:
+    with FakeDeepgram(api_key=KEY, segments=SCRIPT, bytes_per_word=WORD) as fake:
+        stt = DeepgramSpeechToText(KEY, base_url=fake.base_url)
+        session = await stt.open(LINEAR16)
+        await stream(session, 3)
+        results = session.results()
+        first = await asyncio.wait_for(anext(results), 5)
+        await session.aclose()                      # e.g. the candidate cancelled the RPC
+        rest = [piece async for piece in results]
+        await stt.aclose()
+        for _ in range(50):
+            if fake.listens[0].ended:
+                break
+            await asyncio.sleep(0.02)
+        record = fake.listens[0]
+    assert first.text.startswith("I") and not first.is_final
+    assert not any(p.is_final for p in rest)
+    assert record.ended == "client-closed" and "CloseStream" not in record.controls
+    with pytest.raises(SpeechError):
+        await session.send(b"\x00\x00")

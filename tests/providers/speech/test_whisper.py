@@ -10,7 +10,11 @@ import pytest
 
 from server.domain.speech import AudioFormat, Encoding, SpeechError, TranscriptPiece
 from server.providers.speech.audio import TARGET_RATE, decode, duration_seconds
-from server.providers.speech.whisper import WhisperSpeechToText, bundled_model_dir
+from server.providers.speech.whisper import (
+    WhisperSpeechToText,
+    bundled_model_dir,
+    effective_threads,
+)
 from tests.providers.speech.test_audio import encode
 
 SENTENCE = "I have five years of experience with Python and Kubernetes"
@@ -141,6 +145,16 @@ async def test_closing_mid_stream_ends_results(whisper: WhisperSpeechToText) -> 
         await session.send(b"\x00\x00" * 100)
 
 
+async def test_threads_are_capped_by_the_openmp_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CTranslate2 with more intra-op threads than OMP_THREAD_LIMIT transcribes garbage.
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    assert effective_threads(4) == 1
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "8")
+    assert effective_threads(2) == 2
+    monkeypatch.delenv("OMP_THREAD_LIMIT")
+    assert effective_threads(3) == 3
+
+
 async def test_interims_are_skipped_when_the_pool_is_busy() -> None:
     provider = WhisperSpeechToText(workers=1, interim_seconds=0.2)
     try:
@@ -151,6 +165,7 @@ async def test_interims_are_skipped_when_the_pool_is_busy() -> None:
             for session in sessions:
                 await session.send(pcm[offset:offset + 3200])
         assert provider._in_flight <= provider.workers  # nothing queued behind the worker
+        started = asyncio.get_running_loop().time()
         for session in sessions:
             await session.finish()
         for session in sessions:
@@ -158,5 +173,8 @@ async def test_interims_are_skipped_when_the_pool_is_busy() -> None:
             assert pieces[-1].is_final and "python" in pieces[-1].text.lower()
             assert sum(p.is_final for p in pieces) == 1
             await session.aclose()
+        # One stale interim at most ran before the four finals (each well under a second).
+        assert asyncio.get_running_loop().time() - started < 8
+        assert provider._in_flight == 0
     finally:
         provider.close()
