@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,7 +153,17 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"\w{2,}", text)}
 
 
+# pdfium is not thread-safe (concurrent documents crash the process): one PDF at a time per
+# process. Parallel reading uses processes (server/providers/resume/workers.py).
+_PDFIUM = threading.Lock()
+
+
 def read_pdf(data: bytes, *, max_pages: int, ocr_languages: str) -> PdfText:
+    with _PDFIUM:
+        return _read_pdf(data, max_pages=max_pages, ocr_languages=ocr_languages)
+
+
+def _read_pdf(data: bytes, *, max_pages: int, ocr_languages: str) -> PdfText:
     try:
         plumber = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises a zoo of errors on damaged files
