@@ -52,6 +52,9 @@ class EspeakTextToSpeech:
         return Voice(name=VOICE_PREFIX + voice, language=language, encoding=Encoding.WAV,
                      sample_rate=SAMPLE_RATE)
 
+    async def aclose(self) -> None:
+        """Nothing to release (one process per synthesis)."""
+
     async def health(self) -> tuple[bool, str]:
         path = shutil.which(self.binary)
         if path is None:

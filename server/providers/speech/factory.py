@@ -12,6 +12,8 @@ SPEECH_PROVIDER=deepgram without a key is a configuration error.
 is the primary's voice when it covers the language, else the fallback's; `synthesize` routes by
 the voice (so a cache keyed by voice never mixes them); `languages()` is the union.
 `layered(settings)` = make_speech + LayeredTextToSpeech → (stt, tts), what the service takes.
+Every provider has `aclose()` (Deepgram's HTTP pool, whisper's threads); `aclose_provider(p)`
+calls it on shutdown.
 """
 
 from __future__ import annotations
@@ -53,6 +55,13 @@ def layered(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
     return stt, (LayeredTextToSpeech(tts, fallback) if fallback is not None else tts)
 
 
+async def aclose_provider(provider: object) -> None:
+    """Release a provider's resources (HTTP pools, worker threads) on shutdown, if it has any."""
+    close = getattr(provider, "aclose", None)
+    if close is not None:
+        await close()
+
+
 class LayeredTextToSpeech:
     """The primary provider's voice where it has one, the fallback's elsewhere."""
 
@@ -74,6 +83,10 @@ class LayeredTextToSpeech:
 
     def synthesize(self, text: str, voice: Voice) -> AsyncIterator[bytes]:
         return self.provider_for(voice).synthesize(text, voice)
+
+    async def aclose(self) -> None:
+        await aclose_provider(self.primary)
+        await aclose_provider(self.fallback)
 
     async def health(self) -> tuple[bool, str]:
         ok, detail = await self.primary.health()

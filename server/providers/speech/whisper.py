@@ -193,6 +193,10 @@ class WhisperSpeechToText:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    async def aclose(self) -> None:
+        """On server shutdown (the same method as the Deepgram providers)."""
+        self.close()
+
 
 class WhisperSession:
     """One streamed answer (see the module docstring)."""

@@ -16,7 +16,12 @@ from server.providers.speech.deepgram import (
     DeepgramTextToSpeech,
     environment,
 )
-from server.providers.speech.factory import LayeredTextToSpeech, layered, make_speech
+from server.providers.speech.factory import (
+    LayeredTextToSpeech,
+    aclose_provider,
+    layered,
+    make_speech,
+)
 from server.settings import ConfigurationError
 from tests.fakes.deepgram import FakeDeepgram, speak_wav
 from tests.helpers import fast_settings
@@ -252,8 +257,9 @@ async def test_factory_chooses_deepgram_with_an_espeak_fallback() -> None:
         assert len(fake.speaks) == 1 and fake.speaks[0].text == "Hello"   # pt never hit Aura
         assert isinstance(tts.primary, DeepgramTextToSpeech)
         assert isinstance(stt, DeepgramSpeechToText)
-        await tts.primary.aclose()
-        await stt.aclose()
+        await aclose_provider(tts)
+        await aclose_provider(stt)
+        assert tts.primary._http.is_closed and stt._http.is_closed
     assert aura[:4] == espeak[:4] == b"RIFF" and aura != espeak
     assert ok and "espeak" in detail and "pt" in detail and KEY not in detail
     assert make_speech(fast_settings(speech_provider="local", deepgram_api_key=KEY))[0].name \
