@@ -224,7 +224,7 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
                                            public_base_url=settings.public_base_url,
                                            kick=background.queue.enqueue_email,
                                            resumes=resumes),
-                         StaffAnswerReads(uow), resumes), server)
+                         StaffAnswerReads(uow)), server)
     candidates = CandidateUseCases(uow, clock, AdaptiveQuestionProvider(gateway), runner,
                                    background.queue.enqueue_evaluation)
     candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(

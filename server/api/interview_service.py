@@ -15,8 +15,6 @@ from server.context import caller
 from server.domain import models
 from server.domain.candidate import StaffAnswerReads
 from server.domain.interviews import InterviewUseCases, NewInterview
-from server.domain.resume_models import ResumeMatch
-from server.domain.resumes import ResumeUseCases
 
 Ctx = aio.ServicerContext[Any, Any]
 
@@ -42,8 +40,7 @@ SEX_TO_PROTO: dict[models.Sex, interview_pb2.Sex.ValueType] = {
 SEX_FROM_PROTO = {v: k for k, v in SEX_TO_PROTO.items()}
 
 
-def interview(i: models.Interview,
-              resume_match: ResumeMatch | None = None) -> interview_pb2.Interview:
+def interview(i: models.Interview) -> interview_pb2.Interview:
     c = i.candidate
     candidate = interview_pb2.Candidate(
         full_name=c.full_name, email=c.email, phone=c.phone or "",
@@ -67,7 +64,7 @@ def interview(i: models.Interview,
         cancel_reason=i.cancel_reason or "", etag=str(i.version),
         create_time=convert.timestamp(i.created_at), update_time=convert.timestamp(i.updated_at),
         reviewer_language=i.reviewer_language,
-        resume_match=resume_match_pb(resume_match) if resume_match else None)
+        resume_match=resume_match_pb(i.resume_match) if i.resume_match else None)
 
 
 def answer(a: models.Answer) -> interview_pb2.Answer:
@@ -95,17 +92,9 @@ def new_interview(i: interview_pb2.Interview) -> NewInterview:
 
 
 class InterviewService(interview_service_pb2_grpc.InterviewServiceServicer):
-    def __init__(self, interviews: InterviewUseCases, answers: StaffAnswerReads,
-                 resumes: ResumeUseCases | None = None) -> None:
+    def __init__(self, interviews: InterviewUseCases, answers: StaffAnswerReads) -> None:
         self._i = interviews
         self._answers = answers
-        self._resumes = resumes
-
-    async def _resume_match(self, interview: models.Interview) -> ResumeMatch | None:
-        """The match stored at scheduling (not on models.Interview yet: read on its own)."""
-        if self._resumes is None or interview.resume is None:
-            return None
-        return await self._resumes.stored_match(caller(), interview.id)
 
     async def ScheduleInterview(self, request: pb.ScheduleInterviewRequest,
                                 context: Ctx) -> pb.ScheduleInterviewResponse:
@@ -116,13 +105,12 @@ class InterviewService(interview_service_pb2_grpc.InterviewServiceServicer):
             request_id=convert.opt_uuid(request.request_id),
             fingerprint=convert.fingerprint(request))
         return pb.ScheduleInterviewResponse(
-            interview=interview(created, await self._resume_match(created)))
+            interview=interview(created))
 
     async def GetInterview(self, request: pb.GetInterviewRequest,
                            context: Ctx) -> pb.GetInterviewResponse:
         found, answers = await self._answers.get(caller(), convert.req_uuid(request.id))
-        return pb.GetInterviewResponse(interview=interview(found,
-                                                           await self._resume_match(found)),
+        return pb.GetInterviewResponse(interview=interview(found),
                                        answers=[answer(a) for a in answers])
 
     async def ListInterviews(self, request: pb.ListInterviewsRequest,

@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from server.domain.resume_models import ResumeMatch
+
 
 class Role(StrEnum):
     SUPER_ADMIN = "super_admin"
@@ -328,6 +330,7 @@ class Interview:
     created_at: datetime
     updated_at: datetime
     reviewer_language: str = "en"
+    resume_match: ResumeMatch | None = None  # computed at scheduling with a resume
 
 
 @dataclass(frozen=True, slots=True)

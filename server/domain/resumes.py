@@ -17,7 +17,7 @@ resumes, so the job's embedding and the skills' embeddings are computed once.
 
 Scheduling (`screen`): the interview use-case reads the resume with the resume reader, and
 stores the profile and the match as JSON on the interview (`resume_profile`, `resume_match`);
-GetInterview returns the match (`stored_match`). A resume the reader cannot read does not
+GetInterview returns the match (`Interview.resume_match`). A resume the reader cannot read does not
 block scheduling (the document reader already accepted it): it is stored without a match.
 
 The providers behind the Protocols below are local (server/providers/resume): no AI call is
@@ -39,7 +39,7 @@ from server.domain import access
 from server.domain.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from server.domain.jobs import job_not_found
 from server.domain.models import Caller, Job, Principal
-from server.domain.ports import UnitOfWork, UowFactory
+from server.domain.ports import UowFactory
 from server.domain.resume_models import (
     Education,
     Experience,
@@ -70,24 +70,6 @@ class ResumeAnalysis(Protocol):
     async def profile(self, document: ResumeDocument) -> ResumeProfile: ...
     async def match_many(self, job: Job, items: Sequence[tuple[ResumeProfile, ResumeDocument]]
                          ) -> list[ResumeMatch]: ...
-
-
-class InterviewResumes(Protocol):
-    """Resume reads of the interview repository (server/storage/interview_repo.py).
-
-    Not (yet) on ports.InterviewRepository, which this change may not edit: `_interviews`
-    narrows `uow.interviews` to it."""
-
-    async def resume_file(self, scope: Principal,
-                          interview_id: UUID) -> tuple[UUID, bytes, str | None] | None: ...
-    async def resume_match(self, scope: Principal,
-                           interview_id: UUID) -> dict[str, Any] | None: ...
-    async def with_resumes(self, scope: Principal, job_id: UUID,
-                           limit: int) -> Sequence[tuple[UUID, str | None]]: ...
-
-
-def _interviews(uow: UnitOfWork) -> InterviewResumes:
-    return cast(InterviewResumes, uow.interviews)
 
 
 def interview_not_found() -> NotFound:
@@ -231,7 +213,7 @@ class ResumeUseCases:
         job = await self._job(p, job_id)
         if interview_id is not None:
             async with self._uow() as uow:
-                found = await _interviews(uow).resume_file(p, interview_id)
+                found = await uow.interviews.resume_file(p, interview_id)
             if found is None or found[0] != job.id:
                 raise interview_not_found()
             _, data, name = found
@@ -255,7 +237,7 @@ class ResumeUseCases:
                    for i, u in enumerate(uploads)]
         if from_interviews:
             async with self._uow() as uow:
-                stored = await _interviews(uow).with_resumes(p, job.id, MAX_RESUMES + 1)
+                stored = await uow.interviews.with_resumes(p, job.id, MAX_RESUMES + 1)
             sources += [_Source(index=len(sources) + i, reference=str(iid),
                                 file_name=name or "", interview_id=iid)
                         for i, (iid, name) in enumerate(stored)]
@@ -294,7 +276,7 @@ class ResumeUseCases:
                 data = source.data
                 if source.interview_id is not None:
                     async with self._uow() as uow:
-                        found = await _interviews(uow).resume_file(p, source.interview_id)
+                        found = await uow.interviews.resume_file(p, source.interview_id)
                     data = found[1] if found else b""
                 profile, document = await self._read(data or b"", source.file_name)
                 return _Parsed(source=source, profile=profile, document=document)
@@ -345,9 +327,3 @@ class ResumeUseCases:
             return None
         return await self.match_for_schedule(job, document)
 
-    async def stored_match(self, caller: Caller, interview_id: UUID) -> ResumeMatch | None:
-        """The match stored when the interview was scheduled (None without a resume)."""
-        p = access.require_principal(caller)
-        async with self._uow() as uow:
-            data = await _interviews(uow).resume_match(p, interview_id)
-        return match_from_json(data) if data else None

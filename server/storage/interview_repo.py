@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from server.domain.models import (
     Sex,
 )
 from server.domain.paging import Cursor, uuid_key
+from server.domain.resumes import match_from_json
 from server.storage import scope
 from server.storage.orm import CandidateTokenRow, EmailOutboxRow, InterviewRow
 from server.storage.sql import plain_values
@@ -45,7 +45,8 @@ def _interview(row: InterviewRow) -> Interview:
         scheduled_at=row.scheduled_at, window_end=row.window_end,
         status=InterviewStatus(row.status), cancel_reason=row.cancel_reason,
         version=row.version, created_at=row.created_at, updated_at=row.updated_at,
-        reviewer_language=row.reviewer_language)
+        reviewer_language=row.reviewer_language,
+        resume_match=match_from_json(row.resume_match) if row.resume_match else None)
 
 
 # Columns read back after writes: everything but the resume's bytes and text.
@@ -124,8 +125,7 @@ class SqlInterviewRepository:
         query = query.order_by(InterviewRow.scheduled_at, InterviewRow.id).limit(limit)
         return [_interview(r) for r in (await self._s.scalars(query)).all()]
 
-
-    # Resume reads (server/domain/resumes.py InterviewResumes), scoped like `get`.
+    # Resume reads (server/domain/resumes.py), scoped like `get`.
 
     async def resume_file(self, scope_of: Principal, interview_id: uuid.UUID
                           ) -> tuple[uuid.UUID, bytes, str | None] | None:
@@ -134,14 +134,6 @@ class SqlInterviewRepository:
             select(InterviewRow.job_id, InterviewRow.resume_file, InterviewRow.resume_file_name)
             .where(InterviewRow.id == interview_id, scope.interviews(scope_of)))).first()
         return (row[0], row[1] or b"", row[2]) if row else None
-
-    async def resume_match(self, scope_of: Principal,
-                           interview_id: uuid.UUID) -> dict[str, Any] | None:
-        """The match stored at scheduling (JSON), if any."""
-        found = await self._s.scalar(
-            select(InterviewRow.resume_match)
-            .where(InterviewRow.id == interview_id, scope.interviews(scope_of)))
-        return dict(found) if found else None
 
     async def with_resumes(self, scope_of: Principal, job_id: uuid.UUID,
                            limit: int) -> Sequence[tuple[uuid.UUID, str | None]]:
