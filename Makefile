@@ -40,6 +40,8 @@ bench: install
 	$(BIN)/python bench/bench_evaluation.py
 	$(BIN)/python bench/bench_ai_local.py
 	$(BIN)/python bench/bench_sandbox.py
+	$(BIN)/python bench/bench_resume_parse.py
+	$(BIN)/python bench/bench_resume_rank.py
 
 migrate: install
 	$(BIN)/interview-platform migrate
