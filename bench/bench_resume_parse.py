@@ -16,6 +16,9 @@ tesseract runs in its own process).
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # as in the resume worker processes
 import argparse
 import statistics
 import sys

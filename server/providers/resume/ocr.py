@@ -19,7 +19,6 @@ upscaled past it). Each tesseract call has a timeout.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import subprocess
@@ -28,8 +27,10 @@ import pytesseract  # type: ignore[import-untyped]
 from PIL import Image
 
 # tesseract's OpenMP threads fight each other on a small machine: one page took 1.75 s with
-# the default and 0.4 s with one thread (2 cores). Concurrency comes from parallel requests.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# the default and 0.4 s with one thread (2 cores); concurrency comes from parallel requests.
+# Only the resume worker processes set OMP_THREAD_LIMIT=1 (server/providers/resume/workers.py):
+# set in the server process it would also cap every other OpenMP user (whisper, embeddings).
+OMP_LIMIT_FOR_OCR = "1"
 
 OCR_DPI = 200
 MAX_OCR_PIXELS = 12_000_000

@@ -29,6 +29,7 @@ import structlog
 
 from server.domain.errors import InvalidArgument
 from server.domain.resume_models import ResumeDocument
+from server.providers.resume.ocr import OMP_LIMIT_FOR_OCR
 from server.providers.resume.reader import DEFAULT_OCR_LANGUAGES, ResumeReader
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,11 @@ def _read(caps: tuple[int, int, int, str], data: bytes,
           file_name: str | None) -> ResumeDocument:
     """In a worker process: one file, with the process's reader."""
     return _reader(*caps).read_sync(data, file_name)
+
+
+def _init_worker() -> None:
+    """In a new worker process: tesseract with one OpenMP thread (see ocr.py)."""
+    os.environ["OMP_THREAD_LIMIT"] = OMP_LIMIT_FOR_OCR
 
 
 def _warm() -> int:
@@ -72,7 +78,8 @@ class PooledResumeReader:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker)
             return self._pool
 
     async def start(self) -> None:
