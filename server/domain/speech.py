@@ -24,7 +24,8 @@ class Encoding(StrEnum):
 
 class SpeechError(Exception):
     """A speech provider failed. reason: DROPPED (connection lost mid-stream), UNAVAILABLE
-    (cannot connect / not installed), TIMEOUT, BAD_AUDIO (undecodable), UNSUPPORTED_LANGUAGE."""
+    (cannot connect / not installed), TIMEOUT, BAD_AUDIO (undecodable), UNSUPPORTED_LANGUAGE,
+    TOO_LONG (more audio than SPEECH_MAX_SECONDS)."""
 
     def __init__(self, reason: str, message: str = "") -> None:
         super().__init__(message or reason)
