@@ -581,6 +581,10 @@ async def test_deepgram_speaks_spanish_with_aura_and_falls_back_to_espeak_for_po
     assert {(r.voice, r.language) for r in got} == {("aura-2-celeste-es", "es")}
     assert b"".join(r.audio for r in got)[:4] == b"RIFF" and len(got) > 1
     assert [s.text for s in fake.speaks] == ["Háblame de tu experiencia con Python."]
+    again = [r async for r in speech(api).SpeakQuestion(
+        spb.SpeakQuestionRequest(id=es.id, question_id="exp"), metadata=es.me)]
+    assert [r.audio for r in again] == [r.audio for r in got]
+    assert len(fake.speaks) == 1     # served from the cache (question text, voice)
     pt = await taking(api, p, staff, job.id, language="pt")
     got = [r async for r in speech(api).SpeakQuestion(
         spb.SpeakQuestionRequest(id=pt.id, question_id="exp"), metadata=pt.me)]
