@@ -42,6 +42,8 @@ bench: install
 	$(BIN)/python bench/bench_sandbox.py
 	$(BIN)/python bench/bench_resume_parse.py
 	$(BIN)/python bench/bench_resume_rank.py
+	$(BIN)/python bench/bench_speech.py
+	$(BIN)/python bench/bench_speech_streams.py
 
 migrate: install
 	$(BIN)/interview-platform migrate

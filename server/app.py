@@ -73,6 +73,7 @@ from server.jobs.maintenance import Maintenance
 from server.providers.documents import DocumentReader
 from server.providers.resume.matcher import ResumeMatcher
 from server.providers.resume.workers import PooledResumeReader
+from server.providers.speech.factory import aclose_provider
 from server.providers.speech.factory import layered as speech_providers
 from server.security.passwords import Argon2PasswordHasher
 from server.security.session_guard import SessionGuard
@@ -121,12 +122,16 @@ class Platform:
     health: HealthServicer = field(repr=False)
     tokens: JwtTokenService = field(repr=False)
     background: Background = field(repr=False)
+    # Released on stop, after the server: resume worker processes, speech providers.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+        for close in self.closers:
+            await close()
         await self.background.stop()
         await self.db.close()
 
@@ -139,10 +144,11 @@ def resolve_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
-def add_resume_service(server: aio.Server, settings: Settings, uow: UowFactory
+def add_resume_service(server: aio.Server, settings: Settings, uow: UowFactory,
+                       closers: list[Callable[[], Awaitable[None]]]
                        ) -> tuple[ResumeUseCases, Callable[[], Awaitable[str]]]:
     """ResumeService on the server; its use-cases (scheduling matches resumes too) and the
-    health probe of its OCR engine."""
+    health probe of its OCR engine. The reader's worker processes stop with the platform."""
     # Worker processes: pdfium is not thread-safe, and pdfminer holds the GIL.
     reader = PooledResumeReader(max_pages=settings.resume_max_pages,
                                 max_chars=settings.resume_max_chars,
@@ -154,9 +160,55 @@ def add_resume_service(server: aio.Server, settings: Settings, uow: UowFactory
             raise RuntimeError(detail)
         return detail
 
+    async def close() -> None:
+        await asyncio.to_thread(reader.close)
+
+    closers.append(close)
     resumes = ResumeUseCases(uow, reader, ResumeMatcher())
     resume_service_pb2_grpc.add_ResumeServiceServicer_to_server(ResumeService(resumes), server)
     return resumes, probe
+
+
+def add_speech_service(server: aio.Server, settings: Settings, candidates: CandidateUseCases,
+                       closers: list[Callable[[], Awaitable[None]]]
+                       ) -> Callable[[], Awaitable[str]]:
+    """SpeechService with its providers (built once, shared by every call; closed with the
+    platform); returns the health probe naming the active speech-to-text and text-to-speech."""
+    stt, tts = speech_providers(settings)
+    closers.extend((lambda: aclose_provider(stt), lambda: aclose_provider(tts)))
+    speech_service_pb2_grpc.add_SpeechServiceServicer_to_server(SpeechService(SpokenAnswers(
+        candidates, stt, tts, SpeechLimits(
+            max_seconds=settings.speech_max_seconds, max_bytes=settings.speech_max_bytes,
+            keep_bytes=settings.answer_audio_keep_bytes,
+            tts_cache_entries=settings.tts_cache_entries))), server)
+
+    async def probe() -> str:
+        (stt_ok, stt_detail), (tts_ok, tts_detail) = await asyncio.gather(stt.health(),
+                                                                          tts.health())
+        detail = f"stt {stt.name}: {stt_detail}; tts {tts.name}: {tts_detail}"
+        if not (stt_ok and tts_ok):
+            raise RuntimeError(detail)
+        return detail
+
+    return probe
+
+
+def checked(probe: Callable[[], Awaitable[tuple[bool, str]]],
+            ttl: float = 0.0) -> Callable[[], Awaitable[str]]:
+    """A health probe from a provider's health(): raises when it is down; with `ttl`, a result
+    is reused that long (for probes that do real work, like a sandboxed run)."""
+    seen: list[tuple[float, bool, str]] = []
+
+    async def run() -> str:
+        if not seen or time.monotonic() - seen[0][0] > ttl:
+            ok, detail = await probe()
+            seen[:] = [(time.monotonic(), ok, detail)]
+        _, ok, detail = seen[0]
+        if not ok:
+            raise RuntimeError(detail)
+        return detail
+
+    return run
 
 
 async def start_platform(settings: Settings, database_url: str) -> Platform:
@@ -218,7 +270,8 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     gateway, runner = background.gateway, background.runner
     job_service_pb2_grpc.add_JobServiceServicer_to_server(
         JobService(jobs, QuestionGeneration(uow, jobs, gateway)), server)
-    resumes, resumes_probe = add_resume_service(server, settings, uow)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    resumes, resumes_probe = add_resume_service(server, settings, uow, closers)
     interview_service_pb2_grpc.add_InterviewServiceServicer_to_server(
         InterviewService(InterviewUseCases(uow, DocumentReader(), clock,
                                            public_base_url=settings.public_base_url,
@@ -229,46 +282,18 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
                                    background.queue.enqueue_evaluation)
     candidate_service_pb2_grpc.add_CandidateServiceServicer_to_server(
         CandidateService(candidates), server)
-    stt, tts = speech_providers(settings)  # built once; shared by every call
-    speech_service_pb2_grpc.add_SpeechServiceServicer_to_server(SpeechService(SpokenAnswers(
-        candidates, stt, tts, SpeechLimits(
-            max_seconds=settings.speech_max_seconds, max_bytes=settings.speech_max_bytes,
-            keep_bytes=settings.answer_audio_keep_bytes,
-            tts_cache_entries=settings.tts_cache_entries))), server)
+    speech_probe = add_speech_service(server, settings, candidates, closers)
     evaluation_service_pb2_grpc.add_EvaluationServiceServicer_to_server(
         EvaluationService(EvaluationUseCases(uow, clock, background.queue.enqueue_evaluation)),
         server)
 
-    async def ai_probe() -> str:
-        ok, detail = await gateway.health()
-        if not ok:
-            raise RuntimeError(detail)
-        return detail
-
-    sandbox_seen: list[tuple[float, bool, str]] = []
-
-    async def sandbox_probe() -> str:
-        # A real sandboxed run, at most every SANDBOX_HEALTH_TTL seconds.
-        if not sandbox_seen or time.monotonic() - sandbox_seen[0][0] > SANDBOX_HEALTH_TTL:
-            ok, detail = await runner.health()
-            sandbox_seen[:] = [(time.monotonic(), ok, detail)]
-        _, ok, detail = sandbox_seen[0]
-        if not ok:
-            raise RuntimeError(detail)
-        return detail
-
-    async def speech_probe() -> str:
-        (stt_ok, stt_detail), (tts_ok, tts_detail) = await asyncio.gather(stt.health(),
-                                                                          tts.health())
-        detail = f"stt {stt.name}: {stt_detail}; tts {tts.name}: {tts_detail}"
-        if not (stt_ok and tts_ok):
-            raise RuntimeError(detail)
-        return detail
-
     system_service_pb2_grpc.add_SystemServiceServicer_to_server(
         SystemService(version(), {"database": (True, database_probe),
-                                  "email": (False, email_probe), "ai": (False, ai_probe),
-                                  "sandbox": (False, sandbox_probe),
+                                  "email": (False, email_probe),
+                                  "ai": (False, checked(gateway.health)),
+                                  # a real sandboxed run, at most every SANDBOX_HEALTH_TTL s
+                                  "sandbox": (False, checked(runner.health,
+                                                             SANDBOX_HEALTH_TTL)),
                                   "resumes": (False, resumes_probe),
                                   "speech": (False, speech_probe)}), server)
     health_servicer = HealthServicer()
@@ -282,8 +307,7 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Platform(settings=settings, db=db, server=server, port=port, health=health_servicer,
-                    background=background,
-                    tokens=tokens)
+                    background=background, tokens=tokens, closers=closers)
 
 
 async def serve(settings: Settings, database_url: str) -> None:

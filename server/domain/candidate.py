@@ -39,7 +39,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TypeVar
 from uuid import UUID
 
 import structlog
@@ -170,14 +170,6 @@ class AskedQuestionView:
     position: int
     default_language: str
     answered: bool
-
-
-@runtime_checkable
-class RecordingStore(Protocol):
-    """A candidate repository that also keeps the recording of a spoken answer."""
-
-    async def keep_recording(self, interview_id: UUID, question_id: str,
-                             recording: bytes) -> None: ...
 
 
 class CandidateUseCases:
@@ -392,7 +384,7 @@ class CandidateUseCases:
                 interview_id=interview.id, question_id=question_id, position=position,
                 text=text, code=code, code_language=language, request_id=request_id,
                 created_at=self._clock.now(), audio=audio))
-            if recording and isinstance(uow.candidates, RecordingStore):
+            if recording:
                 await uow.candidates.keep_recording(interview.id, question_id, recording)
             await uow.audit.append(record(caller, "interview.answer", resource(interview),
                                           interview.company_id,

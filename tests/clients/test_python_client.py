@@ -224,3 +224,10 @@ async def test_typed_stubs_of_every_service_through_call(platform: Platform,
                                    evaluation_service_pb2.ListDecisionRecordsRequest(
                                        interview_id="00000000-0000-4000-8000-000000000000"))
         assert list(listed.records) == []
+        from interviewplatform.v1 import resume_service_pb2
+
+        parsed = await client.call(
+            client.resumes.ParseResume, resume_service_pb2.ParseResumeRequest(
+                resume=resume_service_pb2.ResumeFile(
+                    content=b"Ada Lovelace\nada@example.com\nSkills: Python, k8s\n")))
+        assert {s.name for s in parsed.profile.skills} >= {"Python", "Kubernetes"}

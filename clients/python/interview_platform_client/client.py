@@ -17,6 +17,8 @@ from interviewplatform.v1 import (
     evaluation_service_pb2_grpc,
     interview_service_pb2_grpc,
     job_service_pb2_grpc,
+    resume_service_pb2_grpc,
+    speech_service_pb2_grpc,
     system_service_pb2_grpc,
     user_service_pb2_grpc,
 )
@@ -68,6 +70,9 @@ class InterviewPlatformClient:
         self.candidate = candidate_service_pb2_grpc.CandidateServiceStub(self._channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
         self.evaluations = evaluation_service_pb2_grpc.EvaluationServiceStub(self._channel)
+        self.resumes = resume_service_pb2_grpc.ResumeServiceStub(self._channel)
+        # Candidates (link token): spoken answers (StreamAnswer is bidi: use the stub directly).
+        self.speech = speech_service_pb2_grpc.SpeechServiceStub(self._channel)
 
     async def __aenter__(self) -> Self:
         return self
