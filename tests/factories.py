@@ -30,7 +30,10 @@ from interviewplatform.v1 import (
     user_service_pb2_grpc,
 )
 
+from server.app import Platform
 from server.domain.models import Role
+from server.security.passwords import Argon2PasswordHasher
+from server.storage.repositories import SqlUnitOfWork
 from tests.helpers import DEFAULT_PASSWORD
 
 ROLE = {Role.SUPER_ADMIN: user_pb2.ROLE_SUPER_ADMIN,
@@ -179,3 +182,17 @@ async def make_tenant(api: Api, root_token: str, *, departments: int = 2) -> Ten
         members.append(Member(member, await api.token(member.email)))
     return Tenant(company=company, departments=depts,
                   admin=Member(admin, await api.token(admin.email)), members=members)
+
+
+async def tenant_on(platform: Platform, api: Api) -> Tenant:
+    """A fresh tenant on a platform of its own (a test's second server with other settings):
+    a super admin written straight to that platform's database, then the tenant via the API."""
+    s = platform.settings
+    hasher = Argon2PasswordHasher(time_cost=s.argon2_time_cost,
+                                  memory_cost_kib=s.argon2_memory_cost_kib,
+                                  parallelism=s.argon2_parallelism)
+    async with SqlUnitOfWork(platform.db.sessions) as uow:
+        root = await uow.users.create(email=f"root-{uuid.uuid4().hex[:6]}@example.com",
+                                      full_name="Root", role=Role.SUPER_ADMIN,
+                                      password_hash=await hasher.hash(DEFAULT_PASSWORD))
+    return await make_tenant(api, await api.token(root.email))

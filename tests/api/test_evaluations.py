@@ -24,7 +24,7 @@ from interviewplatform.v1 import system_service_pb2 as spb
 
 from server.app import Platform, start_platform
 from tests.api.test_interviews import link_token, outbox, ts
-from tests.factories import Api, Tenant, auth, make_tenant
+from tests.factories import Api, Tenant, auth, tenant_on
 from tests.fakes.gemini import FakeGemini
 from tests.helpers import Stubs, error_info, fails, fast_settings
 
@@ -397,17 +397,7 @@ async def gemini_platform(new_database: Callable[[], Awaitable[str]], data_dir: 
 
 
 async def gemini_world(p: Platform, api: Api) -> tuple[Tenant, job_pb2.Job]:
-    from server.domain.models import Role
-    from server.security.passwords import Argon2PasswordHasher
-    from server.storage.repositories import SqlUnitOfWork
-    from tests.factories import DEFAULT_PASSWORD
-
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost_kib=8 * 1024, parallelism=1)
-    async with SqlUnitOfWork(p.db.sessions) as uow:
-        root = await uow.users.create(email=f"root-{uuid.uuid4().hex[:6]}@example.com",
-                                      full_name="Root", role=Role.SUPER_ADMIN,
-                                      password_hash=await hasher.hash(DEFAULT_PASSWORD))
-    tenant = await make_tenant(api, await api.token(root.email))
+    tenant = await tenant_on(p, api)
     job = await make_job(api, tenant.members[0].token, tenant.departments[0].id)
     return tenant, job
 

@@ -35,7 +35,7 @@ from server.app import Platform, start_platform
 from server.providers.speech.audio import decode_container
 from tests.api.test_interviews import link_token, outbox, ts
 from tests.api.test_through_envoy import grpc_web_frame, parse_grpc_web
-from tests.factories import Api, Tenant, auth, make_tenant
+from tests.factories import Api, Tenant, auth, tenant_on
 from tests.fakes.deepgram import FakeDeepgram
 from tests.helpers import error_info, fails, fast_settings
 
@@ -456,17 +456,7 @@ async def capped(new_database: Callable[[], Awaitable[str]], data_dir: Path
 
 
 async def own_world(p: Platform, api: Api) -> tuple[str, job_pb2.Job]:
-    from server.domain.models import Role
-    from server.security.passwords import Argon2PasswordHasher
-    from server.storage.repositories import SqlUnitOfWork
-    from tests.factories import DEFAULT_PASSWORD
-
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost_kib=8 * 1024, parallelism=1)
-    async with SqlUnitOfWork(p.db.sessions) as uow:
-        root = await uow.users.create(email=f"root-{uuid.uuid4().hex[:6]}@example.com",
-                                      full_name="Root", role=Role.SUPER_ADMIN,
-                                      password_hash=await hasher.hash(DEFAULT_PASSWORD))
-    tenant = await make_tenant(api, await api.token(root.email))
+    tenant = await tenant_on(p, api)
     staff = tenant.members[0].token
     return staff, await make_job(api, staff, tenant.departments[0].id)
 

@@ -40,7 +40,6 @@ import contextlib
 import logging
 import time
 import warnings
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +47,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from server.domain.speech import AudioFormat, Encoding, SpeechError, TranscriptPiece, Voice
+from server.providers.speech.pieces import PieceQueue
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -161,8 +161,7 @@ class DeepgramSession:
         self._fmt = fmt
         self._stack = contextlib.AsyncExitStack()
         self._socket: AsyncV1SocketClient | None = None
-        self._pending: deque[TranscriptPiece | SpeechError | None] = deque()
-        self._wake = asyncio.Event()
+        self._queue = PieceQueue()
         self._tasks: list[asyncio.Task[None]] = []
         self._unconfirmed: TranscriptPiece | None = None   # the latest interim not yet final
         self._finishing = False
@@ -218,19 +217,10 @@ class DeepgramSession:
         if piece.is_final:
             self._unconfirmed = None
             if text:
-                self._push(piece)
+                self._queue.push(piece)
         elif text:
             self._unconfirmed = piece
-            self._push(piece)
-
-    def _push(self, item: TranscriptPiece | SpeechError | None) -> None:
-        if (isinstance(item, TranscriptPiece) and not item.is_final and self._pending
-                and isinstance(self._pending[-1], TranscriptPiece)
-                and not self._pending[-1].is_final):
-            self._pending[-1] = item
-        else:
-            self._pending.append(item)
-        self._wake.set()
+            self._queue.push(piece)
 
     def _fail(self, error: SpeechError) -> None:
         if self._ended:
@@ -239,28 +229,19 @@ class DeepgramSession:
         self._failure = error
         if self._unconfirmed is not None:
             hypothesis = self._unconfirmed
-            self._push(TranscriptPiece(text=hypothesis.text, is_final=True,
+            self._queue.push(TranscriptPiece(text=hypothesis.text, is_final=True,
                                        start_seconds=hypothesis.start_seconds,
                                        end_seconds=hypothesis.end_seconds, partial=True))
             self._unconfirmed = None
-        self._push(error)
+        self._queue.push(error)
 
     def _end(self) -> None:
         if not self._ended:
             self._ended = True
-            self._push(None)
+            self._queue.push(None)
 
-    async def results(self) -> AsyncIterator[TranscriptPiece]:
-        while True:
-            while not self._pending:
-                self._wake.clear()
-                await self._wake.wait()
-            item = self._pending.popleft()
-            if item is None:
-                return
-            if isinstance(item, SpeechError):
-                raise item
-            yield item
+    def results(self) -> AsyncIterator[TranscriptPiece]:
+        return self._queue.drain()
 
     # ---- sending --------------------------------------------------------------------------
     async def send(self, chunk: bytes) -> None:
@@ -318,7 +299,7 @@ class DeepgramSession:
                 await self._stack.aclose()
         if not self._ended:
             self._ended = True
-            self._push(None)
+            self._queue.push(None)
 
 
 class DeepgramTextToSpeech:

@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,6 +48,7 @@ from server.providers.speech.audio import (
     duration_seconds,
     pcm_to_float,
 )
+from server.providers.speech.pieces import PieceQueue
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -209,8 +209,7 @@ class WhisperSession:
                            else None)
         self._pcm = bytearray()          # LINEAR16: 16 kHz PCM so far
         self._raw = bytearray()          # containers: the bytes so far
-        self._pending: deque[TranscriptPiece | SpeechError | None] = deque()
-        self._wake = asyncio.Event()
+        self._queue = PieceQueue()
         self._interim_task: asyncio.Task[None] | None = None
         self._final_task: asyncio.Task[None] | None = None
         self._interim_mark = 0           # size (pcm or raw bytes) when the last interim started
@@ -267,7 +266,7 @@ class WhisperSession:
             text, seconds = await self._provider._run(work, reserved=True)
             if text and not self._finished and not self._closed:
                 end = duration_seconds(self._size()) if self._linear else seconds
-                self._push(TranscriptPiece(text=text, is_final=False,
+                self._queue.push(TranscriptPiece(text=text, is_final=False,
                                            start_seconds=max(0.0, end - seconds),
                                            end_seconds=end))
         except SpeechError:
@@ -280,15 +279,6 @@ class WhisperSession:
 
     def _window_bytes(self) -> int:
         return int(self._provider.interim_window_seconds * TARGET_RATE) * SAMPLE_BYTES
-
-    def _push(self, item: TranscriptPiece | SpeechError | None) -> None:
-        if (isinstance(item, TranscriptPiece) and not item.is_final and self._pending
-                and isinstance(self._pending[-1], TranscriptPiece)
-                and not self._pending[-1].is_final):
-            self._pending[-1] = item     # a newer hypothesis replaces an unread one
-        else:
-            self._pending.append(item)
-        self._wake.set()
 
     async def finish(self) -> None:
         if self._finished or self._closed:
@@ -315,25 +305,17 @@ class WhisperSession:
         try:
             text, seconds = await provider._run(work)
         except SpeechError as exc:
-            self._push(exc)
+            self._queue.push(exc)
         except Exception as exc:   # the model failed: report it as unavailable, never hang
-            self._push(SpeechError("UNAVAILABLE", f"transcription failed: {type(exc).__name__}"))
+            self._queue.push(SpeechError("UNAVAILABLE",
+                                         f"transcription failed: {type(exc).__name__}"))
         else:
-            self._push(TranscriptPiece(text=text, is_final=True, start_seconds=0.0,
+            self._queue.push(TranscriptPiece(text=text, is_final=True, start_seconds=0.0,
                                        end_seconds=seconds))
-        self._push(None)
+        self._queue.push(None)
 
-    async def results(self) -> AsyncIterator[TranscriptPiece]:
-        while True:
-            while not self._pending:
-                self._wake.clear()
-                await self._wake.wait()
-            item = self._pending.popleft()
-            if item is None:
-                return
-            if isinstance(item, SpeechError):
-                raise item
-            yield item
+    def results(self) -> AsyncIterator[TranscriptPiece]:
+        return self._queue.drain()
 
     async def aclose(self) -> None:
         if self._closed:
@@ -346,6 +328,5 @@ class WhisperSession:
                     await task
         self._pcm.clear()
         self._raw.clear()
-        self._pending.append(None)
-        self._wake.set()
+        self._queue.push(None)
 
