@@ -308,16 +308,21 @@ class CandidateUseCases:
 
         return await self._run(caller, token, interview_id, body)
 
+    async def _asked(self, uow: UnitOfWork, interview: Interview,
+                     question_id: str) -> tuple[int, Question, QuestionSet]:
+        """In progress, and `question_id` one of the questions a candidate may answer: its
+        position, the question and the pinned set. NOT_FOUND QUESTION_NOT_FOUND otherwise."""
+        self._require_in_progress(interview)
+        qs = await self._question_set(uow, interview)
+        for position, question in enumerate(await self._questions(uow, interview, qs), 1):
+            if question.id == question_id:
+                return position, question, qs
+        raise NotFound("no such question in this interview", reason="QUESTION_NOT_FOUND")
+
     async def run_code(self, caller: Caller, token: str, interview_id: UUID, *,
                        question_id: str, code: str, code_language: str) -> CodingResult:
         async def body(uow: UnitOfWork, interview: Interview) -> Question:
-            self._require_in_progress(interview)
-            qs = await self._question_set(uow, interview)
-            question = next((q for q in await self._questions(uow, interview, qs)
-                             if q.id == question_id), None)
-            if question is None:
-                raise NotFound("no such question in this interview",
-                               reason="QUESTION_NOT_FOUND")
+            _, question, _ = await self._asked(uow, interview, question_id)
             if question.type is not QuestionType.CODING:
                 raise InvalidArgument("only coding questions run code",
                                       reason="CODE_NOT_EXPECTED")
@@ -335,14 +340,7 @@ class CandidateUseCases:
                              question_id: str) -> AskedQuestionView:
         """The token, the window, in progress, and a question asked in this interview."""
         async def body(uow: UnitOfWork, interview: Interview) -> AskedQuestionView:
-            self._require_in_progress(interview)
-            qs = await self._question_set(uow, interview)
-            position, question = next(
-                ((n, q) for n, q in enumerate(await self._questions(uow, interview, qs), 1)
-                 if q.id == question_id), (0, None))
-            if question is None:
-                raise NotFound("no such question in this interview",
-                               reason="QUESTION_NOT_FOUND")
+            position, question, qs = await self._asked(uow, interview, question_id)
             answers = await uow.candidates.answers(interview.id)
             return AskedQuestionView(
                 interview=interview, question=question, position=position,
@@ -359,14 +357,7 @@ class CandidateUseCases:
             raise InvalidArgument("an answer needs text or code", reason="ANSWER_EMPTY")
 
         async def body(uow: UnitOfWork, interview: Interview) -> Answer:
-            self._require_in_progress(interview)
-            qs = await self._question_set(uow, interview)
-            position, question = next(
-                ((n, q) for n, q in enumerate(await self._questions(uow, interview, qs), 1)
-                 if q.id == question_id), (0, None))
-            if question is None:
-                raise NotFound("no such question in this interview",
-                               reason="QUESTION_NOT_FOUND")
+            position, question, _ = await self._asked(uow, interview, question_id)
             if code and question.type is not QuestionType.CODING:
                 raise InvalidArgument("code answers only coding questions",
                                       reason="CODE_NOT_EXPECTED")
