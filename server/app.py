@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.metadata
 import signal
 import time
@@ -312,6 +313,10 @@ async def start_platform(settings: Settings, database_url: str) -> Platform:
 
 async def serve(settings: Settings, database_url: str) -> None:
     platform = await start_platform(settings, database_url)
+    # Everything imported and built at start-up lives as long as the process: move it out of
+    # the garbage collector's generations, so that collections during requests do not walk
+    # the providers' large import-time heaps again and again.
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,7 +18,6 @@ from server.domain.ports import UowFactory
 from server.jobs.email import EmailDelivery
 from server.jobs.maintenance import Maintenance
 from server.jobs.queue import JobQueue, conninfo_from
-from server.providers.ai.gemini import GeminiProvider
 from server.providers.ai.local import LocalProvider
 from server.providers.documents import DocumentReader
 from server.providers.email.base import Mailer
@@ -66,6 +65,9 @@ def make_gateway(settings: Settings) -> AIGateway:
         raise ConfigurationError("AI_PROVIDER=gemini needs GEMINI_API_KEY")
     if wanted == "local" or not key:
         return AIGateway(None, local)
+    # Imported only when used: google-genai costs ~28 MB of memory in every process.
+    from server.providers.ai.gemini import GeminiProvider
+
     return AIGateway(GeminiProvider(
         key, settings.gemini_model, settings.gemini_base_url, settings.gemini_timeout_seconds,
         settings.gemini_max_concurrency, settings.gemini_max_attempts), local)

@@ -29,7 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from server.domain.errors import InvalidArgument
 from server.domain.resume_models import FlagKind, ResumeDocument, ResumeFlag
-from server.providers.resume import docx_reader, hidden, ocr, pdf
+from server.providers.resume import docx_reader, hidden, ocr
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -152,6 +152,10 @@ class ResumeReader:
         hidden_parts: list[tuple[str, int]] = []  # (text, page)
         page_count, used_ocr, truncated = 1, False, False
         if media_type == PDF:
+            # Imported on first use: pdfplumber and pdfium (~15 MB) live in the resume worker
+            # processes, not in the server process, which only sniffs and checks sizes.
+            from server.providers.resume import pdf
+
             result = pdf.read_pdf(data, max_pages=self.max_pages,
                                   ocr_languages=self.ocr_languages)
             page_count, used_ocr = result.page_count, result.ocr

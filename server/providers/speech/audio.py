@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import io
 import struct
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
@@ -52,6 +53,17 @@ def wav_bytes(pcm: bytes, rate: int = TARGET_RATE) -> bytes:
     return header + b"data" + struct.pack("<I", len(pcm)) + pcm
 
 
+if TYPE_CHECKING:
+    import av
+
+
+def _av() -> ModuleType:
+    """PyAV, imported on first use: it costs ~18 MB, and only spoken answers need it."""
+    import av
+
+    return av
+
+
 class Linear16Resampler:
     """Streams LINEAR16 chunks at `rate` into 16 kHz chunks. Identity at 16 kHz."""
 
@@ -61,7 +73,7 @@ class Linear16Resampler:
         self.rate = rate
         self._carry = b""
         self._resampler = (None if rate == TARGET_RATE else
-                           av.AudioResampler(format="s16", layout="mono", rate=TARGET_RATE))
+                           _av().AudioResampler(format="s16", layout="mono", rate=TARGET_RATE))
 
     def feed(self, chunk: bytes) -> bytes:
         data = self._carry + chunk
@@ -72,7 +84,7 @@ class Linear16Resampler:
         if self._resampler is None:
             return data[:usable]
         samples = np.frombuffer(data[:usable], dtype="<i2").reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame = _av().AudioFrame.from_ndarray(samples, format="s16", layout="mono")
         frame.sample_rate = self.rate
         return _frames_bytes(self._resampler.resample(frame))
 
@@ -102,6 +114,7 @@ def decode_container(data: bytes, *, partial: bool = False) -> bytes:
         if partial:
             return b""
         raise SpeechError("BAD_AUDIO", "no audio")
+    av = _av()
     out: list[bytes] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:

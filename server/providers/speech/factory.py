@@ -22,7 +22,6 @@ import os
 from collections.abc import AsyncIterator
 
 from server.domain.speech import SpeechToText, TextToSpeech, Voice
-from server.providers.speech.deepgram import DeepgramSpeechToText, DeepgramTextToSpeech
 from server.providers.speech.espeak import EspeakTextToSpeech
 from server.providers.speech.whisper import WhisperSpeechToText
 from server.settings import ConfigurationError, Settings
@@ -38,6 +37,9 @@ def uses_deepgram(settings: Settings) -> bool:
 
 def make_speech(settings: Settings) -> tuple[SpeechToText, TextToSpeech, TextToSpeech | None]:
     if uses_deepgram(settings):
+        # Imported only when used: deepgram-sdk and its websockets client cost ~10 MB.
+        from server.providers.speech.deepgram import DeepgramSpeechToText, DeepgramTextToSpeech
+
         assert settings.deepgram_api_key is not None
         key = settings.deepgram_api_key.get_secret_value()
         stt: SpeechToText = DeepgramSpeechToText(key, base_url=settings.deepgram_base_url,
