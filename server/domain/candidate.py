@@ -35,6 +35,7 @@ candidate is not a user) on interviews/{id}.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -48,6 +49,7 @@ from server.domain import access
 from server.domain.ai import CodingResult
 from server.domain.audit import changes, record
 from server.domain.errors import (
+    Aborted,
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
@@ -71,6 +73,7 @@ from server.domain.models import (
     Role,
 )
 from server.domain.ports import (
+    ChosenQuestion,
     Clock,
     CodeRunner,
     QuestionContext,
@@ -281,32 +284,58 @@ class CandidateUseCases:
 
     async def next_question(self, caller: Caller, token: str,
                             interview_id: UUID) -> PublicQuestion | None:
-        async def body(uow: UnitOfWork, interview: Interview) -> PublicQuestion | None:
+        """The first unanswered question. For a DYNAMIC interview whose asked questions are all
+        answered, the provider chooses the next one OUTSIDE any transaction (an AI call may take
+        seconds; no row lock is held meanwhile), then it is stored — unless another call stored
+        one in between, in which case that one is shown (the choice's AI records are kept)."""
+        async def peek(uow: UnitOfWork, interview: Interview
+                       ) -> tuple[PublicQuestion | None, QuestionContext | None]:
             self._require_in_progress(interview)
             qs = await self._question_set(uow, interview)
             answers = tuple(await uow.candidates.answers(interview.id))
             asked = await self._questions(uow, interview, qs)
             question = first_unanswered(asked, answers)
-            if interview.mode is InterviewMode.DYNAMIC and question is None \
-                    and len(asked) < len(qs.questions):
-                job = await uow.jobs.get(PLATFORM, interview.job_id)
-                assert job is not None  # the foreign key
-                chosen = await self._provider.next_question(QuestionContext(
-                    interview=interview, job=job, question_set=qs, asked=asked,
-                    answers=answers))
-                question = replace(chosen.question, id=unique_id(chosen.question.id, asked))
-                await uow.asked_questions.add(interview.id, AskedQuestion(
-                    question=question, position=len(asked) + 1, kind=chosen.kind,
-                    rationale=chosen.rationale))
-                await uow.decisions.add_many(chosen.decisions)
-                asked = (*asked, question)
-            if question is None:
-                return None
-            position = next(n for n, q in enumerate(asked, 1) if q.id == question.id)
-            return public_question(question, position, interview.language,
-                                   qs.default_language)
+            if question is not None:
+                position = next(n for n, q in enumerate(asked, 1) if q.id == question.id)
+                return public_question(question, position, interview.language,
+                                       qs.default_language), None
+            if interview.mode is not InterviewMode.DYNAMIC or len(asked) >= len(qs.questions):
+                return None, None
+            job = await uow.jobs.get(PLATFORM, interview.job_id)
+            assert job is not None  # the foreign key
+            return None, QuestionContext(interview=interview, job=job, question_set=qs,
+                                         asked=asked, answers=answers)
 
-        return await self._run(caller, token, interview_id, body)
+        for _ in range(3):
+            shown, context = await self._run(caller, token, interview_id, peek)
+            if context is None:
+                return shown
+            chosen = await self._provider.next_question(context)
+            stored = await self._run(caller, token, interview_id,
+                                     functools.partial(self._store_chosen, context=context,
+                                                       chosen=chosen))
+            if stored is not None:
+                return stored
+        raise Aborted("the next question is being chosen by another request; try again",
+                      reason="CONCURRENT_REQUEST")
+
+    async def _store_chosen(self, uow: UnitOfWork, interview: Interview, *,
+                            context: QuestionContext,
+                            chosen: ChosenQuestion) -> PublicQuestion | None:
+        """Store the chosen question (and the AI records that chose it) if nothing was asked
+        since the choice began; None when another request got there first."""
+        self._require_in_progress(interview)
+        await uow.decisions.add_many(chosen.decisions)
+        asked = await self._questions(uow, interview, context.question_set)
+        if len(asked) != len(context.asked):
+            return None
+        question = replace(chosen.question, id=unique_id(chosen.question.id, asked))
+        if not await uow.asked_questions.add(interview.id, AskedQuestion(
+                question=question, position=len(asked) + 1, kind=chosen.kind,
+                rationale=chosen.rationale)):
+            return None
+        return public_question(question, len(asked) + 1, interview.language,
+                               context.question_set.default_language)
 
     async def _asked(self, uow: UnitOfWork, interview: Interview,
                      question_id: str) -> tuple[int, Question, QuestionSet]:

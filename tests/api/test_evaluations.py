@@ -377,6 +377,43 @@ async def test_dynamic_interview_adapts_and_stores_asked_questions(
     assert [q.question_id for q in e.ai.question_scores] == [first.id, second.id, third.id]
 
 
+async def test_concurrent_next_question_calls_store_one_question(
+        api: Api, platform: Platform, tenant: Tenant) -> None:
+    """The AI chooses outside any transaction; two calls racing for the next question of a
+    DYNAMIC interview show the same stored question, and only one is stored."""
+    from sqlalchemy import func, select
+
+    from server.storage.orm import InterviewQuestionRow
+
+    staff = tenant.members[0].token
+    job = (await api.jobs.CreateJob(jpb.CreateJobRequest(job=job_pb2.Job(
+        department_id=tenant.departments[0].id, title="Python Developer", description="APIs.",
+        required_skills=["python"])), metadata=auth(staff))).job
+    await api.jobs.GenerateQuestions(jpb.GenerateQuestionsRequest(
+        id=job.id, count=3, exclude_behavioral=True), metadata=auth(staff))
+    created = (await api.interviews.ScheduleInterview(ipb.ScheduleInterviewRequest(
+        interview=interview_pb2.Interview(
+            job_id=job.id, language="en", mode=interview_pb2.INTERVIEW_MODE_DYNAMIC,
+            scheduled_time=ts(datetime.now(UTC) - timedelta(minutes=1)),
+            candidate=interview_pb2.Candidate(
+                full_name="Barbara Liskov", email=f"bl-{uuid.uuid4().hex[:8]}@example.com"))),
+        metadata=auth(staff))).interview
+    [mail] = await outbox(platform, created.id)
+    me = auth(link_token(platform, mail.text_body))
+    await api.candidate.StartInterview(cpb.StartInterviewRequest(id=created.id), metadata=me)
+    first = (await api.candidate.GetNextQuestion(cpb.GetNextQuestionRequest(id=created.id),
+                                                 metadata=me)).question
+    await api.candidate.SubmitAnswer(cpb.SubmitAnswerRequest(
+        id=created.id, question_id=first.id, text=GOOD), metadata=me)
+    racing = await asyncio.gather(*(api.candidate.GetNextQuestion(
+        cpb.GetNextQuestionRequest(id=created.id), metadata=me) for _ in range(4)))
+    assert len({r.question.id for r in racing}) == 1 and racing[0].question.position == 2
+    async with platform.db.sessions() as s:
+        stored = await s.scalar(select(func.count()).select_from(InterviewQuestionRow).where(
+            InterviewQuestionRow.interview_id == uuid.UUID(created.id)))
+    assert stored == 2
+
+
 # --- Gemini through the real google-genai client against a fake ---------------------------
 
 
