@@ -47,8 +47,11 @@ class ProviderError(Exception):
 
 
 def stable_hash(value: object) -> str:
-    """sha256 hex of a JSON rendering with sorted keys (input and prompt hashes)."""
-    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """sha256 hex of a JSON rendering with sorted keys (input and prompt hashes). Dataclasses
+    are rendered as objects first, so that a request hashes the same whichever provider (or
+    the gateway, for a failed call) computes it."""
+    plain = orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+    return hashlib.sha256(orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

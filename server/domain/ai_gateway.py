@@ -91,7 +91,7 @@ class AIGateway:
                     kind=kind, output={"error": reason}, fallback_reason=None,
                     info=CallInfo(provider=self.primary.name, model=self.primary.model,
                                   template_id=f"{kind}/failed", template_hash="",
-                                  input_hash=stable_hash(jsonable(request)),
+                                  input_hash=stable_hash(request),
                                   latency_ms=(time.perf_counter() - started) * 1000)))
             else:
                 records.append(CallRecord(kind=kind, info=result.info,

@@ -159,3 +159,5 @@ async def test_provider_errors_fall_back_and_keep_both_records(platform: Platfor
         "down", {"error": "UPSTREAM_ERROR"}, None)
     assert (used.info.provider, used.fallback_reason) == ("local", "UPSTREAM_ERROR")
     assert isinstance(used.info, CallInfo) and used.output["question_id"] == "q1"
+    # The same input hashes the same in the failed call's record and the local one.
+    assert failed.info.input_hash == used.info.input_hash

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import hashlib
 import json
 import time
@@ -175,19 +174,6 @@ def _lines(values: tuple[str, ...] | list[str]) -> str:
 
 def _text_in(question: Question, language: str) -> str:
     return question.texts.get(language) or next(iter(question.texts.values()), "")
-
-
-def _plain(value: object) -> object:
-    """A request dataclass as JSON-ready data with enums as their values (for input_hash)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return _plain(value.value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def evaluation_prompt(item: AnswerToScore) -> Prompt:
@@ -360,7 +346,7 @@ class GeminiProvider:
             latency_ms = (time.perf_counter() - started) * 1000
         info = CallInfo(
             provider=self.name, model=self.model, template_id=prompt.template_id,
-            template_hash=prompt.template_hash, input_hash=stable_hash(_plain(request)),
+            template_hash=prompt.template_hash, input_hash=stable_hash(request),
             latency_ms=latency_ms, usage=Usage(tally.prompt_tokens, tally.output_tokens),
             attempts=tally.requests)
         return AIResult(value, info)
