@@ -10,9 +10,10 @@ evaluations), so that no result exists without its record.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from uuid import UUID
 
 import orjson
 import structlog
@@ -31,6 +32,7 @@ from server.domain.ai import (
     SummaryRequest,
     stable_hash,
 )
+from server.domain.evaluation_models import NewDecision
 from server.domain.models import Question
 
 T = TypeVar("T")
@@ -50,6 +52,18 @@ class CallRecord:
     info: CallInfo
     output: object
     fallback_reason: str | None
+
+
+def new_decisions(records: Sequence[CallRecord], *, company_id: UUID, department_id: UUID,
+                  job_id: UUID, interview_id: UUID | None = None) -> list[NewDecision]:
+    """Decision records to store for calls made about a job (and an interview)."""
+    return [NewDecision(
+        company_id=company_id, department_id=department_id, interview_id=interview_id,
+        job_id=job_id, kind=r.kind, provider=r.info.provider, model=r.info.model,
+        template_id=r.info.template_id, template_hash=r.info.template_hash,
+        input_hash=r.info.input_hash, output=r.output, latency_ms=r.info.latency_ms,
+        prompt_tokens=r.info.usage.prompt_tokens, output_tokens=r.info.usage.output_tokens,
+        attempts=r.info.attempts, fallback_reason=r.fallback_reason) for r in records]
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from server.domain.ai import (
     Recommendation,
     SummaryRequest,
 )
-from server.domain.ai_gateway import AIGateway, CallRecord
+from server.domain.ai_gateway import AIGateway, CallRecord, new_decisions
 from server.domain.audit import changes, record
 from server.domain.candidate import PLATFORM
 from server.domain.errors import FailedPrecondition, NotFound
@@ -90,14 +90,9 @@ def recommendation_for(score: float) -> Recommendation:
 
 
 def decisions_of(records: Sequence[CallRecord], interview: Interview) -> list[NewDecision]:
-    return [NewDecision(
-        company_id=interview.company_id, department_id=interview.department_id,
-        interview_id=interview.id, job_id=interview.job_id, kind=r.kind,
-        provider=r.info.provider, model=r.info.model, template_id=r.info.template_id,
-        template_hash=r.info.template_hash, input_hash=r.info.input_hash, output=r.output,
-        latency_ms=r.info.latency_ms, prompt_tokens=r.info.usage.prompt_tokens,
-        output_tokens=r.info.usage.output_tokens, attempts=r.info.attempts,
-        fallback_reason=r.fallback_reason) for r in records]
+    return new_decisions(records, company_id=interview.company_id,
+                         department_id=interview.department_id, job_id=interview.job_id,
+                         interview_id=interview.id)
 
 
 async def asked_questions(uow: UnitOfWork, interview: Interview) -> list[Question]:
@@ -135,6 +130,11 @@ class Evaluator:
         self._runs = stability_runs
         self._max_spread = max_spread
         self._max_attempts = max_attempts
+
+    @property
+    def _stability_runs(self) -> int:
+        """Scorings per answer: one for a deterministic provider (re-scoring proves nothing)."""
+        return 1 if self._ai.deterministic else self._runs
 
     async def _claim(self, interview_id: UUID) -> Material | None:
         async with self._uow() as uow:
@@ -203,8 +203,8 @@ class Evaluator:
                              answer_text=answer.text, code=answer.code,
                              code_language=answer.code_language, coding=coding,
                              fluency_required=m.interview.language in m.job.required_languages)
-        runs = 1 if self._ai.deterministic else self._runs
-        decided = await asyncio.gather(*(self._ai.evaluate_answer(item) for _ in range(runs)))
+        decided = await asyncio.gather(*(self._ai.evaluate_answer(item)
+                                         for _ in range(self._stability_runs)))
         records = [r for d in decided for r in d.records]
         reason = next((d.fallback_reason for d in decided if d.fallback_reason), None)
         return [d.value for d in decided], records, coding, reason
@@ -251,7 +251,6 @@ class Evaluator:
             reasons.append(summary.fallback_reason)
         overall = fmean(q.score for q in questions) if questions else 0.0
         max_spread = max((q.spread for q in questions), default=0.0)
-        runs = 1 if self._ai.deterministic else self._runs
         providers = [r.info.provider for r in records if r.fallback_reason is None
                      and not r.info.template_id.endswith("/failed")]
         provider = (max(set(providers), key=providers.count) if providers
@@ -268,7 +267,8 @@ class Evaluator:
             weaknesses=summary.value.weaknesses, summary=summary.value.summary,
             summary_language=summary.value.language, provider=provider, model=model,
             fallback=bool(reasons), fallback_reason=reasons[0] if reasons else "",
-            stability=Stability(runs=runs, max_spread=max_spread, threshold=self._max_spread,
+            stability=Stability(runs=self._stability_runs, max_spread=max_spread,
+                                threshold=self._max_spread,
                                 unstable=max_spread > self._max_spread),
             decision_ids=(), fluency_scored=m.interview.language in m.job.required_languages,
         ), records

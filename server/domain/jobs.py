@@ -13,11 +13,10 @@ from dataclasses import replace
 from uuid import UUID
 
 from server.domain import access, paging
-from server.domain.ai_gateway import CallRecord
+from server.domain.ai_gateway import CallRecord, new_decisions
 from server.domain.audit import changes, record
 from server.domain.documents import DocumentReader
 from server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
-from server.domain.evaluation_models import NewDecision
 from server.domain.models import (
     LANGUAGES,
     Caller,
@@ -249,15 +248,9 @@ class JobUseCases:
             await uow.jobs.update(job_id, {"question_set_version": version}, p.user_id,
                                   bump=False)
             if records:
-                ids = await uow.decisions.add_many([NewDecision(
-                    company_id=job.company_id, department_id=job.department_id,
-                    interview_id=None, job_id=job.id, kind=r.kind, provider=r.info.provider,
-                    model=r.info.model, template_id=r.info.template_id,
-                    template_hash=r.info.template_hash, input_hash=r.info.input_hash,
-                    output=r.output, latency_ms=r.info.latency_ms,
-                    prompt_tokens=r.info.usage.prompt_tokens,
-                    output_tokens=r.info.usage.output_tokens, attempts=r.info.attempts,
-                    fallback_reason=r.fallback_reason) for r in records])
+                ids = await uow.decisions.add_many(new_decisions(
+                    records, company_id=job.company_id, department_id=job.department_id,
+                    job_id=job.id))
                 if stored_ids is not None:
                     stored_ids[:] = ids
             await uow.audit.append(record(

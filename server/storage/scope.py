@@ -25,9 +25,12 @@ from server.storage.orm import (
     UserRow,
 )
 
+# A row's company or department column (users of a super admin have neither: nullable).
+TenantColumn = InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None]
 
-def _tenant(p: Principal, company: InstrumentedAttribute[uuid.UUID],
-            department: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+
+def _tenant(p: Principal, company: TenantColumn,
+            department: TenantColumn) -> ColumnElement[bool]:
     """The usual scope of department-owned rows: all for a super admin, the company for a
     company admin, the own department for a department user."""
     if p.role is Role.SUPER_ADMIN:
@@ -46,23 +49,11 @@ def companies(p: Principal) -> ColumnElement[bool]:
 
 
 def departments(p: Principal) -> ColumnElement[bool]:
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return DepartmentRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return DepartmentRow.id == p.department_id
-    return false()
+    return _tenant(p, DepartmentRow.company_id, DepartmentRow.id)
 
 
 def users(p: Principal) -> ColumnElement[bool]:
-    if p.role is Role.SUPER_ADMIN:
-        return true()
-    if p.role is Role.COMPANY_ADMIN and p.company_id:
-        return UserRow.company_id == p.company_id
-    if p.role is Role.DEPARTMENT_USER and p.department_id:
-        return UserRow.department_id == p.department_id
-    return false()
+    return _tenant(p, UserRow.company_id, UserRow.department_id)
 
 
 def jobs(p: Principal) -> ColumnElement[bool]:
