@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import UUID
@@ -68,6 +67,7 @@ from server.domain.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from server.domain.lru import Lru
 from server.domain.models import Answer, AnswerAudio, Caller
 from server.domain.speech import (
     AudioFormat,
@@ -174,28 +174,8 @@ class _End:
 END = _End()
 
 
-class TtsCache:
-    """LRU of synthesised questions: (text, voice name) → audio chunks."""
-
-    def __init__(self, entries: int) -> None:
-        self._entries = entries
-        self._items: OrderedDict[tuple[str, str], tuple[bytes, ...]] = OrderedDict()
-        self.hits = 0
-
-    def get(self, key: tuple[str, str]) -> tuple[bytes, ...] | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            self.hits += 1
-        return found
-
-    def put(self, key: tuple[str, str], chunks: tuple[bytes, ...]) -> None:
-        if self._entries <= 0:
-            return
-        self._items[key] = chunks
-        self._items.move_to_end(key)
-        while len(self._items) > self._entries:
-            self._items.popitem(last=False)
+# Spoken questions: (text, voice name) -> audio chunks.
+TtsCache = Lru[tuple[str, str], tuple[bytes, ...]]
 
 
 class _Recording:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from server.domain.lru import Lru
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]
@@ -37,11 +38,7 @@ class Embedder:
 
         threads = num_threads or max(1, min(2, os.cpu_count() or 1))
         self._model: Any = E5(num_threads=threads)
-        self._cache: OrderedDict[str, Vector] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self._cache: Lru[str, Vector] = Lru(cache_size)
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """Passage embeddings of `texts`, uncached (one row per text)."""
@@ -53,30 +50,29 @@ class Embedder:
     def embed_cached(self, texts: Sequence[str]) -> Matrix:
         """Passage embeddings of `texts`, served from / stored in the LRU cache."""
         found: dict[str, Vector] = {}
-        with self._lock:
-            for text in texts:
-                vector = self._cache.get(text)
-                if vector is not None:
-                    self._cache.move_to_end(text)
-                    found[text] = vector
-            self.hits += len(found)
-        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        for text in dict.fromkeys(texts):
+            vector = self._cache.get(text)
+            if vector is not None:
+                found[text] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            fresh = self.embed(missing)
-            with self._lock:
-                self.misses += len(missing)
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._cache[text] = vector
-                    found[text] = vector
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            for text, vector in zip(missing, self.embed(missing), strict=True):
+                self._cache.put(text, vector)
+                found[text] = vector
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([found[t] for t in texts])
 
+    @property
+    def hits(self) -> int:
+        return self._cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self._cache.misses
+
     def cache_len(self) -> int:
-        with self._lock:
-            return len(self._cache)
+        return len(self._cache)
 
     async def aembed(self, texts: Sequence[str]) -> Matrix:
         return await asyncio.to_thread(self.embed, list(texts))
