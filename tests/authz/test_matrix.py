@@ -1203,6 +1203,14 @@ REST_SAMPLE = {
     INTERVIEW + "GetInterview": "interview-in-A2",
     INTERVIEW + "CancelInterview": "interview-in-A1",
     CANDIDATE_SVC + "SubmitAnswer": "interview-in-A1",
+    CANDIDATE_SVC + "RunCode": "interview-in-A1",
+    JOB + "GenerateQuestions": "job-in-A2",
+    RESUME + "ParseResume": "upload",
+    RESUME + "MatchResume": "job-in-A1",
+    EVALUATION + "GetEvaluation": "interview-in-A2",
+    EVALUATION + "OverrideEvaluation": "interview-in-A1",
+    EVALUATION + "ListDecisionRecords": "interview-in-A1",
+    f"{PACKAGE}.SpeechService.UploadAnswerAudio": "interview-in-A1",
 }
 REST_CELLS = [pytest.param(rpc, case, who, id=cell_id(rpc, case, who))
               for rpc, target in REST_SAMPLE.items()
