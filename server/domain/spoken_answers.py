@@ -23,7 +23,9 @@ Decisions (documented in README and bench/SPEECH_STREAMS.md):
     speech_max_seconds of audio (counted from the bytes for LINEAR16/WAV, from the transcript's
     timestamps otherwise, and a wall-clock bound of 2 x the cap + 30 s for any stream) →
     RESOURCE_EXHAUSTED AUDIO_TOO_LONG. Nothing is saved: the candidate may answer again,
-    shorter. The provider session is closed.
+    shorter. The provider session is closed; the rest of the client's audio is read and
+    discarded (within the wall-clock bound) so that the status follows its last write, as
+    after a provider drop.
   * Client cancel: nothing is saved (the answer is only written after the client's half-close
     and the provider's last final piece), the provider session is closed.
   * Provider drop (SpeechError DROPPED): what was recognised (final pieces and the last interim
@@ -51,6 +53,7 @@ they are made on a miss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -235,6 +238,7 @@ class _Stream:
         self.failure: asyncio.Future[BaseException] = (
             asyncio.get_running_loop().create_future())
         self.finished = asyncio.Event()
+        self.client_done = asyncio.Event()   # the client half-closed (or will send no more)
         self.deadline = time.monotonic() + 2 * recording.limits.max_seconds + 30
         self.tasks = [asyncio.create_task(self._pump(audio)),
                       asyncio.create_task(self._send()), asyncio.create_task(self._read())]
@@ -242,10 +246,31 @@ class _Stream:
             task.add_done_callback(self._watch)
 
     async def _pump(self, audio: AsyncIterator[bytes]) -> None:
-        async for chunk in audio:
-            self.recording.add(chunk)
-            await self.audio.put(chunk)   # waits while the provider is behind
+        try:
+            async for chunk in audio:
+                self.recording.add(chunk)
+                await self.audio.put(chunk)   # waits while the provider is behind
+        except DomainError as exc:
+            # A cap: report it now, then read (and discard) what the client still sends, so
+            # that the status goes out after its last write — a client still writing when a
+            # stream ends sees its own INTERNAL error instead of the status. Bounded by the
+            # deadline.
+            if not self.failure.done():
+                self.failure.set_result(exc)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(self.deadline - time.monotonic(), 0)):
+                    async for _ in audio:
+                        pass
+            self.client_done.set()
+            return
+        self.client_done.set()
         await self.audio.put(None)
+
+    async def client_finished(self) -> None:
+        """Wait (up to the deadline) until the client has stopped sending."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.client_done.wait(),
+                                   max(self.deadline - time.monotonic(), 0))
 
     async def _send(self) -> None:
         while (chunk := await self.audio.get()) is not None:
@@ -404,6 +429,9 @@ class SpokenAnswers:
                                        question_id=config.question_id, text=text,
                                        recording=recording, partial=False)
                 return
+        except ResourceExhausted:
+            await stream.client_finished()   # a cap: the status after the client's last write
+            raise
         finally:
             await stream.close()
 
